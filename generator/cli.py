@@ -1,0 +1,222 @@
+"""The `mdegen` command line: a thin layer over the library.
+
+Only this module prints or exits. Errors from bad input (MdegenError) become one message on stderr
+and exit code 2; `--debug` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import click
+import typer
+
+from generator import __version__
+from generator import config as config_mod
+from generator.errors import ConfigError, MdegenError, OutputError, PackageError
+
+app = typer.Typer(
+    name="mdegen",
+    help="Generate the artifacts that onboard Windows Server fleets to Microsoft Defender for Endpoint.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+ConfigOpt = Annotated[Path, typer.Option("-c", "--config", help="Config file.", show_default=True)]
+OutputOpt = Annotated[Path, typer.Option("-o", "--output", help="Output folder; each command writes its own kit folder in it.",
+                                         show_default=True)]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Replace a non-empty kit folder that mdegen did not write.")]
+
+_DEBUG = False
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"mdegen {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[Optional[bool], typer.Option("--version", callback=_version, is_eager=True,
+                                                    help="Print the version and exit.")] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show a traceback for errors.")] = False,
+) -> None:
+    global _DEBUG
+    _DEBUG = debug
+
+
+def _warn(lines: object) -> None:
+    for line in lines:  # type: ignore[attr-defined]
+        typer.echo(f"warning: {line}", err=True)
+
+
+def _today() -> dt.date:
+    # The only clock read: it decides whether an offboarding script has expired. It never reaches output.
+    return dt.date.today()
+
+
+# --- init -----------------------------------------------------------------------------------------
+
+
+@app.command(epilog="Examples:\n\n  mdegen init                     # writes ./mdegen.yaml\n\n"
+                    "  mdegen init --example example   # writes example/mdegen.yaml and a fake portal package\n\n"
+                    "  mdegen gpo -c example/mdegen.yaml -o output")
+def init(
+    config: ConfigOpt = Path(config_mod.DEFAULT_CONFIG_NAME),
+    example: Annotated[Optional[Path], typer.Option("--example", metavar="DIR",
+                       help="Write a complete runnable example (config plus a synthetic, fake portal package) into DIR.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite existing files.")] = False,
+) -> None:
+    """Write an annotated starter config, or a runnable example."""
+    from generator import starter
+
+    if example is not None:
+        files = starter.example_files()
+        base = example
+    else:
+        from generator.artifacts import OutputFile
+        files = [OutputFile(config.name, starter.starter_config(today=_today()))]
+        base = config.parent
+    targets = [(base / f.path, f.data) for f in files]
+    existing = [str(p) for p, _ in targets if p.exists()]
+    if existing and not force:
+        raise OutputError(f"{', '.join(existing)} already exist{'s' if len(existing) == 1 else ''}; pass --force to overwrite")
+    for path, data in targets:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+        except OSError as exc:
+            raise OutputError(f"cannot write {path}: {exc.strerror}") from None
+        typer.echo(f"wrote {path}")
+    if example is not None:
+        typer.echo(f"next: mdegen gpo -c {base / 'mdegen.yaml'} -o output")
+
+
+# --- schema ---------------------------------------------------------------------------------------
+
+
+@app.command(epilog="Example:\n\n  mdegen schema > mdegen.schema.json\n\n"
+                    "  (then add '# yaml-language-server: $schema=mdegen.schema.json' to mdegen.yaml)")
+def schema() -> None:
+    """Print the config file's JSON Schema (for editors and review)."""
+    typer.echo(json.dumps(config_mod.json_schema(), indent=2, sort_keys=True))
+
+
+# --- validate -------------------------------------------------------------------------------------
+
+
+@app.command(epilog="Example:\n\n  mdegen validate -c mdegen.yaml")
+def validate(config: ConfigOpt = Path(config_mod.DEFAULT_CONFIG_NAME)) -> None:
+    """Check the config and the portal packages; print what would be generated."""
+    from generator import policy
+    from generator.builders.gpo import build_gpo_kit
+    from generator.inputs import load_inputs
+
+    cfg = config_mod.load(config)
+    inputs = load_inputs(cfg, today=_today(), purpose="GPO onboarding")
+    _warn(inputs.warnings)
+    out = [f"config {config}: valid (organization {cfg.organization!r}, release {cfg.release.version} of {cfg.release.date})",
+           f"share: {cfg.share}"]
+    for which in ("onboarding", "offboarding", "vdi"):
+        pkg = getattr(inputs, which)
+        if pkg is not None:
+            out.append(f"{which} package: {pkg.source.name} ({pkg.kind.value}, org {pkg.facts.org_id}, "
+                       f"version {pkg.facts.version})")
+    configured = policy.describe(cfg.settings)
+    out.append(f"settings ({len(configured)} configured):")
+    out += [f"  {s.field}: {text}  -> {s.title}" for s, text in configured] or ["  (none: no registry.pol will be written)"]
+    out.append("mdegen gpo would write:")
+    out += [f"  gpo/{f.path}" for f in build_gpo_kit(inputs)]
+    typer.echo("\n".join(out))
+
+
+# --- inspect --------------------------------------------------------------------------------------
+
+
+@app.command(epilog="Examples:\n\n  mdegen inspect WindowsDefenderATPOnboardingPackage.zip\n\n"
+                    "  mdegen inspect --json WindowsDefenderATPOffboardingScript_valid_until_2026-12-01.cmd\n\n"
+                    "  mdegen inspect output/gpo/Machine/registry.pol")
+def inspect(
+    path: Annotated[Path, typer.Argument(help="A portal package (zip or .cmd) or a registry.pol file.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Print what a portal package or registry.pol holds. Refuses nothing it can read."""
+    if not path.is_file():
+        raise PackageError(f"{path}: no such file")
+    if path.suffix.lower() == ".pol":
+        from generator.formats import regpol
+
+        try:
+            entries = regpol.loads(path.read_bytes())
+        except regpol.RegistryPolError as exc:
+            raise PackageError(f"{path}: {exc}") from None
+        if as_json:
+            typer.echo(json.dumps(regpol.entries_to_json(entries), indent=2))
+        else:
+            typer.echo(regpol.format_entries(entries), nl=False)
+        return
+    from generator import portal
+
+    pkg = portal.read_package(path)
+    if as_json:
+        typer.echo(json.dumps(portal.facts_as_dict(pkg), indent=2, sort_keys=True))
+    else:
+        typer.echo(portal.format_facts(pkg, _today()))
+
+
+# --- gpo ------------------------------------------------------------------------------------------
+
+
+@app.command(epilog="Example:\n\n  mdegen gpo -c mdegen.yaml -o output\n\n"
+                    "  writes output/gpo/: PolicyDefinitions/ (ADMX + en-US ADML), Machine/registry.pol,\n"
+                    "  HANDOFF.md, manifest.json and SHA256SUMS")
+def gpo(
+    config: ConfigOpt = Path(config_mod.DEFAULT_CONFIG_NAME),
+    output: OutputOpt = Path("output"),
+    force: ForceOpt = False,
+) -> None:
+    """Write the Group Policy kit: ADMX/ADML and the machine registry.pol."""
+    from generator import writer
+    from generator.builders.gpo import KIT, build_gpo_kit
+    from generator.inputs import load_inputs
+
+    cfg = config_mod.load(config)
+    inputs = load_inputs(cfg, today=_today(), purpose="GPO onboarding")
+    _warn(inputs.warnings)
+    files = writer.finish_kit(KIT, cfg, build_gpo_kit(inputs))
+    folder = writer.write_kit(output, KIT, files, force=force)
+    typer.echo(f"wrote {len(files)} files to {folder}")
+
+
+# --- entry point ----------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        result = app(args=args, prog_name="mdegen", standalone_mode=False)
+    except MdegenError as exc:
+        if _DEBUG or "--debug" in args:
+            raise
+        kind = {ConfigError: "config error", PackageError: "package error", OutputError: "output error"}.get(type(exc), "error")
+        typer.echo(f"mdegen: {kind}: {exc}", err=True)
+        code = 2
+    except click.exceptions.Abort:
+        typer.echo("mdegen: aborted", err=True)
+        code = 130
+    except click.exceptions.ClickException as exc:
+        exc.show()
+        code = exc.exit_code
+    else:
+        code = result if isinstance(result, int) else 0
+    if argv is None:
+        sys.exit(code)
+    return code

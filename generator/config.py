@@ -1,0 +1,377 @@
+"""The reviewed config file (``mdegen.yaml``): its model, its loader and its error messages.
+
+The model is strict: unknown keys are errors (a typo must not silently disable a setting), every
+Defender setting defaults to "not configured" (mdegen writes nothing for it), and every string that
+later reaches a script, XML or INI file is checked here so builders can rely on it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
+
+from generator.errors import ConfigError
+
+CONFIG_VERSION = 1
+DEFAULT_CONFIG_NAME = "mdegen.yaml"
+
+# Characters that no name, tag or path mdegen writes may hold: control characters (newlines break
+# every line-based format) and NUL. Per-field rules below refuse more where a format needs it.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _no_control(value: str) -> str:
+    if _CONTROL.search(value):
+        raise ValueError("must not contain control characters such as a newline or tab")
+    if value != value.strip():
+        raise ValueError("must not start or end with white space")
+    if not value:
+        raise ValueError("must not be empty")
+    return value
+
+
+PlainText = Annotated[str, AfterValidator(_no_control)]
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+# --- Release ------------------------------------------------------------------------------------
+
+_RELEASE_VERSION = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.+_-]{0,31}$")
+
+
+class Release(StrictModel):
+    """The release this output belongs to: the only source of dates and stamps in output."""
+
+    version: str = Field(description="Release version string, e.g. '2026.11.1' (quote it in YAML).")
+    date: dt.date = Field(description="Release date (YYYY-MM-DD); every time stamp in output derives from it.")
+
+    @field_validator("version")
+    @classmethod
+    def _version(cls, v: str) -> str:
+        if not _RELEASE_VERSION.match(v):
+            raise ValueError(
+                "must be 1-32 characters of letters, digits and . + _ - starting with a letter or digit")
+        return v
+
+
+# --- Portal packages ----------------------------------------------------------------------------
+
+
+class Packages(StrictModel):
+    """The files downloaded from the Defender portal. Relative paths resolve against the config's folder."""
+
+    onboarding: Path = Field(description="Onboarding package: the portal zip or the bare WindowsDefenderATPOnboardingScript.cmd "
+                                         "(deployment method 'Group Policy').")
+    offboarding: Path | None = Field(default=None, description="Optional offboarding package (zip or "
+                                     "WindowsDefenderATPOffboardingScript_valid_until_YYYY-MM-DD.cmd).")
+    vdi: Path | None = Field(default=None, description="Optional VDI onboarding package (zip with Onboard-NonPersistentMachine.ps1).")
+    offboarding_warn_days: int = Field(default=3, ge=0, le=365, description="Warn when the offboarding "
+                                       "script expires within this many days (an expired one is an error).")
+
+    @field_validator("onboarding", "offboarding", "vdi", mode="before")
+    @classmethod
+    def _path(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            if not v.strip() or _CONTROL.search(v):
+                raise ValueError("must be a file path without control characters")
+            return Path(v)
+        return v
+
+
+# --- Share --------------------------------------------------------------------------------------
+
+# \\server.domain.tld\share[\folder...]: a fully qualified server name, as the Defender docs ask,
+# because computer accounts resolve short names unreliably across domains and sites.
+_FQDN_LABEL = r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)"
+_FQDN = rf"{_FQDN_LABEL}(?:\.{_FQDN_LABEL})+"
+# Share and folder names: Windows forbids " / \ [ ] : | < > + = ; , ? * in share names; mdegen also
+# refuses % (cmd.exe would expand it) and control characters. $ (hidden shares), & and ' are
+# allowed and escaped in every language they reach.
+_SEGMENT = r"[^\\/\"\[\]:|<>+=;,?*%\x00-\x1f\x7f]+"
+_UNC = re.compile(rf"^\\\\(?P<server>{_FQDN})\\(?P<share>{_SEGMENT})(?P<rest>(?:\\{_SEGMENT})*)\\?$")
+
+
+def _unc(value: str) -> str:
+    m = _UNC.match(value)
+    if not m:
+        if not value.startswith("\\\\"):
+            raise ValueError(r"must be a UNC path such as \\fs01.contoso.com\MDE$\Onboarding")
+        server = value[2:].split("\\", 1)[0]
+        if "." not in server:
+            raise ValueError(f"server {server!r} must be a fully qualified name such as fs01.contoso.com")
+        if "%" in value:
+            raise ValueError("must not contain % (cmd.exe would expand it)")
+        raise ValueError(r'must be \\server.domain\share[\folder...] without " / [ ] : | < > + = ; , ? * % or control characters')
+    if re.fullmatch(r"[0-9.]+", m.group("server")):
+        raise ValueError("must name the file server by its fully qualified DNS name, not an IP address")
+    if any(seg in (".", "..") or seg.endswith((" ", ".")) for seg in value[2:].split("\\") if seg):
+        raise ValueError("folder names must not be '.', '..' or end with a space or dot")
+    return value.rstrip("\\")
+
+
+UncPath = Annotated[str, AfterValidator(_unc)]
+
+
+# --- Defender settings --------------------------------------------------------------------------
+
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_DEVICE_TAG = re.compile(r"^[^\x00-\x1f\x7f\"%]{1,200}$")
+
+AsrMode = Literal["off", "block", "audit", "warn"]
+
+
+class Settings(StrictModel):
+    """Policy values written to registry.pol. Every one is optional: absent means "not configured"."""
+
+    passive_mode: bool | None = Field(default=None, description="ForceDefenderPassiveMode: true puts Defender "
+                                      "Antivirus in passive mode (a third-party antivirus stays primary); false writes 0.")
+    device_tag: str | None = Field(default=None, description="MDE device tag (DeviceTagging\\Group), up to 200 characters.")
+    sample_collection: bool | None = Field(default=None, description="MDE AllowSampleCollection (sample sharing for deep analysis).")
+    telemetry_latency: Literal["normal", "expedite"] | None = Field(default=None, description="MDE telemetry reporting frequency.")
+    cloud_protection: Literal["disabled", "basic", "advanced"] | None = Field(default=None, description="Join Microsoft MAPS "
+                                                                               "(Spynet\\SpynetReporting 0/1/2); 'advanced' is recommended.")
+    sample_submission: Literal["always_prompt", "send_safe_samples", "never_send", "send_all_samples"] | None = Field(
+        default=None, description="Send file samples (Spynet\\SubmitSamplesConsent 0-3); 'send_safe_samples' is recommended.")
+    pua_protection: Literal["off", "block", "audit"] | None = Field(default=None, description="Potentially unwanted application detection (PUAProtection 0/1/2).")
+    realtime_protection: bool | None = Field(default=None, description="true writes DisableRealtimeMonitoring=0 (real-time protection on).")
+    behavior_monitoring: bool | None = Field(default=None, description="true writes DisableBehaviorMonitoring=0.")
+    scan_downloads: bool | None = Field(default=None, description="Scan all downloaded files and attachments: true writes DisableIOAVProtection=0.")
+    monitor_file_activity: bool | None = Field(default=None, description="Monitor file and program activity: true writes DisableOnAccessProtection=0.")
+    signature_check_before_scan: bool | None = Field(default=None, description="Check for the latest security intelligence before a scheduled scan.")
+    asr_rules: dict[str, AsrMode] | None = Field(default=None, description="Attack surface reduction rules: rule GUID -> off | block | audit | warn.")
+    controlled_folder_access: Literal["off", "block", "audit", "block_disk_modification", "audit_disk_modification"] | None = Field(
+        default=None, description="Controlled folder access (EnableControlledFolderAccess 0/1/2/3/4).")
+
+    @field_validator("device_tag")
+    @classmethod
+    def _tag(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        _no_control(v)
+        if not _DEVICE_TAG.match(v):
+            raise ValueError('must be 1-200 characters without control characters, " or %')
+        return v
+
+    @field_validator("asr_rules")
+    @classmethod
+    def _asr(cls, v: dict[str, str] | None) -> dict[str, str] | None:
+        if v is None:
+            return v
+        seen: dict[str, str] = {}
+        for rule in v:
+            if not _GUID.match(rule):
+                raise ValueError(f"rule {rule!r} is not a GUID such as 56a863a9-875e-4185-98a7-b882c64b5ce5")
+            low = rule.lower()
+            if low in seen:
+                raise ValueError(f"rule {rule!r} is listed twice (also as {seen[low]!r})")
+            seen[low] = rule
+        if not v:
+            raise ValueError("is empty: list at least one rule or remove the key")
+        # Registry value names are case-insensitive; mdegen writes the lower-case form.
+        return {rule.lower(): mode for rule, mode in sorted(v.items(), key=lambda kv: kv[0].lower())}
+
+    def configured(self) -> dict[str, Any]:
+        """The settings that are configured (not None), in declaration order."""
+        return {name: getattr(self, name) for name in type(self).model_fields if getattr(self, name) is not None}
+
+
+# --- The whole file -----------------------------------------------------------------------------
+
+
+class Config(StrictModel):
+    """mdegen.yaml, version 1."""
+
+    version: Literal[1] = Field(description="Config format version; always 1.")
+    organization: PlainText = Field(max_length=64, description="Organisation name shown in GPO names, ADMX texts and handoff documents.")
+    release: Release
+    packages: Packages
+    share: UncPath = Field(description=r"UNC path with a fully qualified server name where the scripts will be "
+                                       r"hosted, e.g. \\fs01.contoso.com\MDE$\Onboarding")
+    settings: Settings = Field(default_factory=Settings, description="Defender policy values; each absent one is not configured.")
+
+    # Where the file was read from; relative package paths resolve against its folder.
+    base_dir: Path = Field(default=Path("."), exclude=True, description="(internal)")
+
+    @field_validator("organization")
+    @classmethod
+    def _org(cls, v: str) -> str:
+        if "%" in v or '"' in v:
+            raise ValueError('must not contain % or " (they cannot be carried safely into batch scripts)')
+        return v
+
+    def package_path(self, which: str) -> Path | None:
+        p = getattr(self.packages, which)
+        if p is None:
+            return None
+        return p if p.is_absolute() else (self.base_dir / p)
+
+    def stable_guid(self, *parts: str) -> uuid.UUID:
+        """A GUID derived from the organisation and ``parts``: the same config gives the same GUIDs."""
+        return uuid.uuid5(_MDEGEN_NAMESPACE, "\x1f".join((self.organization, *parts)))
+
+
+# Namespace for uuid5-derived GUIDs (itself uuid5 of the DNS namespace and the tool's name).
+_MDEGEN_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_DNS, "mdegen.invalid")
+
+
+# --- Loading ------------------------------------------------------------------------------------
+
+
+class _YamlLoader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 booleans: only true/false are booleans.
+
+    YAML 1.1 turns on/off/yes/no into booleans, which would make ``pua_protection: off`` a
+    confusing type error.
+    """
+
+
+_YamlLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_YamlLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+
+
+def _refuse_duplicate_keys(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark)
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_YamlLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _refuse_duplicate_keys)
+
+
+def _line_of(root: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
+    """1-based line of the YAML node at ``loc`` (a pydantic error location), or its nearest parent."""
+    node = root
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                if isinstance(k, yaml.ScalarNode) and k.value == str(part):
+                    # Point at the key itself when the value is a nested block.
+                    node = v
+                    line = (k.start_mark.line + 1) if not isinstance(v, yaml.ScalarNode) else (v.start_mark.line + 1)
+                    break
+            else:
+                return line
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            return line
+    return line
+
+
+def _field_name(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _message(err: dict[str, Any]) -> str:
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        return "unknown key (check its spelling; see `mdegen schema` for the allowed keys)"
+    if kind == "missing":
+        return "is required but missing"
+    msg = err["msg"]
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, "):]
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        return "must be a mapping of keys (indented key: value lines)"
+    if kind == "bool_type":
+        return "must be true or false"
+    if kind.startswith("date_"):
+        return "must be a date written YYYY-MM-DD, without quotes"
+    if kind == "literal_error":
+        msg = msg.replace("Input should be", "must be one of")
+    if kind in ("string_type",) and isinstance(err.get("input"), (int, float)):
+        msg = "must be text; quote the value in YAML (e.g. \"1.10\")"
+    return msg
+
+
+def loads(text: str, *, source: str = "<config>", base_dir: Path | None = None) -> Config:
+    """Parse and validate config text. Raises ConfigError naming the file, line and field."""
+    try:
+        root = yaml.compose(text, Loader=_YamlLoader)
+        data = yaml.load(text, Loader=_YamlLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        problem = exc.problem or str(exc)
+        raise ConfigError(f"YAML syntax error: {problem}", path=source, line=line) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"YAML syntax error: {exc}", path=source) from None
+    if data is None:
+        raise ConfigError("the file is empty; run `mdegen init` for a starter config", path=source)
+    if not isinstance(data, dict):
+        raise ConfigError("the top level must be a mapping of keys (version:, organization:, ...)", path=source, line=1)
+    if "base_dir" in data:
+        raise ConfigError("unknown key (check its spelling; see `mdegen schema` for the allowed keys)",
+                          path=source, line=_line_of(root, ("base_dir",)), field="base_dir")
+    if data.get("version") != CONFIG_VERSION and "version" in data:
+        raise ConfigError(f"unsupported config version {data.get('version')!r}; this mdegen reads version {CONFIG_VERSION}",
+                          path=source, line=_line_of(root, ("version",)), field="version")
+    try:
+        # Strict validation: YAML already gives ints, booleans and dates; a quoted "true" is an
+        # error rather than a guess. Paths are the one conversion (see Packages._path).
+        cfg = Config.model_validate({**data, "base_dir": base_dir or Path(".")})
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+        first = errors[0]
+        loc = tuple(first["loc"])
+        msg = _message(first)
+        more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
+        raise ConfigError(msg + more, path=source, line=_line_of(root, loc), field=_field_name(loc)) from None
+    return cfg
+
+
+def load(path: Path) -> Config:
+    """Read and validate ``path``; relative package paths resolve against its folder."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError("config file not found; run `mdegen init` to write a starter config", path=path) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read the config file: {exc.strerror}", path=path) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"not UTF-8 text (byte {exc.start})", path=path) from None
+    return loads(text, source=str(path), base_dir=path.resolve().parent)
+
+
+def json_schema() -> dict[str, Any]:
+    """JSON Schema of the config file, for editors (YAML language servers) and review."""
+    schema = Config.model_json_schema(mode="validation")
+    schema.get("properties", {}).pop("base_dir", None)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "mdegen configuration (mdegen.yaml)"
+    return schema

@@ -1,0 +1,334 @@
+"""The policy model: every registry value mdegen can set, in one table.
+
+Each entry says which config setting drives it, where it lives in the registry, how a config value
+becomes registry data, and which ADMX policy shows it in GPMC. Writers for the individual formats
+(registry.pol, ADMX/ADML, later compliance checks and verification scripts) all read this table,
+so a setting is described once.
+
+Key paths are written as GPMC writes them in registry.pol (``Software\\Policies\\...``).
+The Defender Antivirus values use the value names and data of Microsoft's in-box
+``WindowsDefender.admx``, so GPMC shows them natively under Microsoft Defender Antivirus; the
+Defender for Endpoint values (``Windows Advanced Threat Protection`` key) are shown by mdegen's
+own ADMX (see generator/builders/policy_definitions.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from generator.config import Settings
+
+ATP_KEY = r"Software\Policies\Microsoft\Windows Advanced Threat Protection"
+ATP_TAGGING_KEY = ATP_KEY + r"\DeviceTagging"
+DEFENDER_KEY = r"Software\Policies\Microsoft\Windows Defender"
+RTP_KEY = DEFENDER_KEY + r"\Real-Time Protection"
+SPYNET_KEY = DEFENDER_KEY + r"\Spynet"
+SCAN_KEY = DEFENDER_KEY + r"\Scan"
+ASR_KEY = DEFENDER_KEY + r"\Windows Defender Exploit Guard\ASR"
+ASR_RULES_KEY = ASR_KEY + r"\Rules"
+CFA_KEY = DEFENDER_KEY + r"\Windows Defender Exploit Guard\Controlled Folder Access"
+
+# Data of the ASR rule values (REG_SZ, as WindowsDefender.admx's list writes them).
+ASR_MODE_DATA = {"off": "0", "block": "1", "audit": "2", "warn": "6"}
+
+ValueKind = Literal["dword", "sz"]
+
+
+@dataclass(frozen=True)
+class RegistryValue:
+    """One value to set under HKLM (machine policy)."""
+
+    key: str
+    name: str
+    kind: ValueKind
+    data: int | str
+
+
+@dataclass(frozen=True)
+class AdmxPresentation:
+    """How mdegen's own ADMX shows a setting (only for settings that in-box ADMX files lack)."""
+
+    policy_name: str                       # ADMX policy name (letters, digits, underscore)
+    display_name: str                      # en-US text shown in GPMC
+    explain: str                           # en-US explain text an admin can act on
+    element: Literal["toggle", "enum", "text"] = "toggle"
+    enum_items: tuple[tuple[str, str], ...] = ()   # (label, REG_SZ data) for enum elements
+    element_label: str = ""                # label of the enum/text box
+    max_length: int = 0                    # text element limit
+
+
+@dataclass(frozen=True)
+class PolicySetting:
+    """One config setting and the registry values it sets."""
+
+    field: str                              # attribute of config.Settings
+    title: str                              # GPMC-style name of the setting, for reports
+    key: str
+    value_name: str
+    shown_by: str                           # which ADMX file shows it in GPMC
+    admx_policy: str                        # policy name in that ADMX
+    encode: Callable[[Any], list[RegistryValue]]
+    describe: Callable[[Any], str]
+    admx: AdmxPresentation | None = field(default=None)
+
+
+def _dword(key: str, name: str, mapping: dict[Any, int]) -> Callable[[Any], list[RegistryValue]]:
+    return lambda v: [RegistryValue(key, name, "dword", mapping[v])]
+
+
+def _words(mapping: dict[Any, str]) -> Callable[[Any], str]:
+    return lambda v: mapping[v]
+
+
+_ON_OFF = {True: "enabled", False: "disabled"}
+_INVERTED = {True: 0, False: 1}         # "Disable..." values: the feature on means 0
+_STRAIGHT = {True: 1, False: 0}
+
+_TELEMETRY = {"normal": "Normal", "expedite": "Expedite"}
+
+
+def _asr(rules: dict[str, str]) -> list[RegistryValue]:
+    # ExploitGuard_ASR_Rules=1 is the policy's enabled state; each rule is a REG_SZ value named by
+    # its GUID. The list is additive in WindowsDefender.admx, so GPMC writes no **delvals. here.
+    values = [RegistryValue(ASR_KEY, "ExploitGuard_ASR_Rules", "dword", 1)]
+    values += [RegistryValue(ASR_RULES_KEY, guid, "sz", ASR_MODE_DATA[mode]) for guid, mode in rules.items()]
+    return values
+
+
+def _describe_asr(rules: dict[str, str]) -> str:
+    counts: dict[str, int] = {}
+    for mode in rules.values():
+        counts[mode] = counts.get(mode, 0) + 1
+    return f"{len(rules)} rule{'s' if len(rules) != 1 else ''} (" + ", ".join(
+        f"{n} {mode}" for mode, n in sorted(counts.items())) + ")"
+
+
+WINDOWS_DEFENDER_ADMX = "WindowsDefender.admx (in-box)"
+MDEGEN_ADMX = "mdegen ADMX"
+
+SETTINGS: tuple[PolicySetting, ...] = (
+    PolicySetting(
+        field="passive_mode",
+        title="Defender for Endpoint: force Microsoft Defender Antivirus into passive mode",
+        key=ATP_KEY, value_name="ForceDefenderPassiveMode",
+        shown_by=MDEGEN_ADMX, admx_policy="ForceDefenderPassiveMode",
+        encode=_dword(ATP_KEY, "ForceDefenderPassiveMode", _STRAIGHT),
+        describe=_words({True: "on (passive mode)", False: "off (active mode)"}),
+        admx=AdmxPresentation(
+            policy_name="ForceDefenderPassiveMode",
+            display_name="Force Microsoft Defender Antivirus into passive mode",
+            explain=(
+                "Sets ForceDefenderPassiveMode under HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows Advanced "
+                "Threat Protection.\n\n"
+                "Enabled (1): Microsoft Defender Antivirus runs in passive mode once the server is onboarded to "
+                "Microsoft Defender for Endpoint. Use this when another antivirus product stays the primary one. "
+                "The value must be in place before onboarding: keep this policy in the same GPO as the onboarding "
+                "task (the Registry extension is processed before Preferences).\n\n"
+                "Disabled (0): Defender Antivirus is not forced into passive mode and runs in active mode unless "
+                "another antivirus product is registered.\n\n"
+                "Not configured: the value is not written by this GPO; a value written earlier stays on the server. "
+                "To take servers out of passive mode, set this policy to Disabled rather than Not configured.\n\n"
+                "Check on a server: Get-WinEvent -FilterHashtable @{ProviderName='Microsoft-Windows-Sense'; Id=84} "
+                "shows 'Force passive mode: 1' after the Defender for Endpoint service applied it; "
+                "Get-MpComputerStatus reports AMRunningMode 'Passive Mode'.\n\n"
+                "Applies to Windows Server 2019 and later, and to Windows Server 2012 R2 and 2016 with the modern "
+                "unified solution. Generated by mdegen."
+            ),
+        ),
+    ),
+    PolicySetting(
+        field="sample_collection",
+        title="Defender for Endpoint: sample collection (AllowSampleCollection)",
+        key=ATP_KEY, value_name="AllowSampleCollection",
+        shown_by=MDEGEN_ADMX, admx_policy="AllowSampleCollection",
+        encode=_dword(ATP_KEY, "AllowSampleCollection", _STRAIGHT),
+        describe=_words(_ON_OFF),
+        admx=AdmxPresentation(
+            policy_name="AllowSampleCollection",
+            display_name="Allow sample collection for Deep Analysis",
+            explain=(
+                "Sets AllowSampleCollection under HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows Advanced Threat "
+                "Protection.\n\n"
+                "Enabled (1): Defender for Endpoint may collect files from this server for Deep Analysis in the "
+                "Microsoft Defender portal. This is the recommended setting and also the behaviour when the value "
+                "is absent.\n\n"
+                "Disabled (0): file samples are not collected; Deep Analysis of files from this server is not "
+                "available.\n\n"
+                "The onboarding script of the portal's Group Policy package offers the same value through "
+                "AtpConfiguration.admx. Generated by mdegen."
+            ),
+        ),
+    ),
+    PolicySetting(
+        field="telemetry_latency",
+        title="Defender for Endpoint: telemetry reporting frequency (latency)",
+        key=ATP_KEY, value_name="latency",
+        shown_by=MDEGEN_ADMX, admx_policy="TelemetryReportingFrequency",
+        encode=lambda v: [RegistryValue(ATP_KEY, "latency", "sz", _TELEMETRY[v])],
+        describe=lambda v: _TELEMETRY[v],
+        admx=AdmxPresentation(
+            policy_name="TelemetryReportingFrequency",
+            display_name="Telemetry reporting frequency",
+            element="enum",
+            element_label="Reporting frequency:",
+            enum_items=(("Normal", "Normal"), ("Expedite", "Expedite")),
+            explain=(
+                "Sets the REG_SZ value latency under HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows Advanced Threat "
+                "Protection.\n\n"
+                "Normal: the default reporting frequency; right for servers.\n"
+                "Expedite: the sensor reports more often, at the cost of more network and CPU use. Use it only "
+                "for a small group of high-risk servers, and only for a limited time.\n\n"
+                "Not configured or Disabled: the sensor uses Normal. Generated by mdegen."
+            ),
+        ),
+    ),
+    PolicySetting(
+        field="device_tag",
+        title="Defender for Endpoint: device tag (DeviceTagging\\Group)",
+        key=ATP_TAGGING_KEY, value_name="Group",
+        shown_by=MDEGEN_ADMX, admx_policy="DeviceTag",
+        encode=lambda v: [RegistryValue(ATP_TAGGING_KEY, "Group", "sz", v)],
+        describe=lambda v: repr(v),
+        admx=AdmxPresentation(
+            policy_name="DeviceTag",
+            display_name="Device tag",
+            element="text",
+            element_label="Tag:",
+            max_length=200,
+            explain=(
+                "Sets the REG_SZ value Group under HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows Advanced Threat "
+                "Protection\\DeviceTagging.\n\n"
+                "Enabled: the Microsoft Defender portal shows the text as a tag on every server this GPO applies "
+                "to, so device groups and filters can use it. One tag per server, up to 200 characters. The tag "
+                "appears in the portal after the next sensor report, which can take up to a day.\n\n"
+                "Disabled or Not configured: this GPO sets no tag; a tag written earlier stays until the value is "
+                "removed. Generated by mdegen."
+            ),
+        ),
+    ),
+    PolicySetting(
+        field="cloud_protection",
+        title="Microsoft Defender Antivirus: Join Microsoft MAPS",
+        key=SPYNET_KEY, value_name="SpynetReporting",
+        shown_by=WINDOWS_DEFENDER_ADMX, admx_policy="SpynetReporting",
+        encode=_dword(SPYNET_KEY, "SpynetReporting", {"disabled": 0, "basic": 1, "advanced": 2}),
+        describe=_words({"disabled": "Disabled", "basic": "Basic MAPS", "advanced": "Advanced MAPS"}),
+    ),
+    PolicySetting(
+        field="sample_submission",
+        title="Microsoft Defender Antivirus: Send file samples when further analysis is required",
+        key=SPYNET_KEY, value_name="SubmitSamplesConsent",
+        shown_by=WINDOWS_DEFENDER_ADMX, admx_policy="SubmitSamplesConsent",
+        encode=_dword(SPYNET_KEY, "SubmitSamplesConsent",
+                      {"always_prompt": 0, "send_safe_samples": 1, "never_send": 2, "send_all_samples": 3}),
+        describe=_words({"always_prompt": "Always prompt", "send_safe_samples": "Send safe samples",
+                         "never_send": "Never send", "send_all_samples": "Send all samples"}),
+    ),
+    PolicySetting(
+        field="pua_protection",
+        title="Microsoft Defender Antivirus: Configure detection for potentially unwanted applications",
+        key=DEFENDER_KEY, value_name="PUAProtection",
+        shown_by=WINDOWS_DEFENDER_ADMX, admx_policy="Root_PUAProtection",
+        encode=_dword(DEFENDER_KEY, "PUAProtection", {"off": 0, "block": 1, "audit": 2}),
+        describe=_words({"off": "Off", "block": "Block", "audit": "Audit"}),
+    ),
+    PolicySetting(
+        field="realtime_protection",
+        title="Microsoft Defender Antivirus: Turn off real-time protection",
+        key=RTP_KEY, value_name="DisableRealtimeMonitoring",
+        shown_by=WINDOWS_DEFENDER_ADMX, admx_policy="DisableRealtimeMonitoring",
+        encode=_dword(RTP_KEY, "DisableRealtimeMonitoring", _INVERTED),
+        describe=_words({True: "real-time protection on (policy Disabled)", False: "real-time protection off (policy Enabled)"}),
+    ),
+    PolicySetting(
+        field="behavior_monitoring",
+        title="Microsoft Defender Antivirus: Turn on behavior monitoring",
+        key=RTP_KEY, value_name="DisableBehaviorMonitoring",
+        shown_by=WINDOWS_DEFENDER_ADMX, admx_policy="RealtimeProtection_DisableBehaviorMonitoring",
+        encode=_dword(RTP_KEY, "DisableBehaviorMonitoring", _INVERTED),
+        describe=_words(_ON_OFF),
+    ),
+    PolicySetting(
+        field="scan_downloads",
+        title="Microsoft Defender Antivirus: Scan all downloaded files and attachments",
+        key=RTP_KEY, value_name="DisableIOAVProtection",
+        shown_by=WINDOWS_DEFENDER_ADMX, admx_policy="RealtimeProtection_DisableIOAVProtection",
+        encode=_dword(RTP_KEY, "DisableIOAVProtection", _INVERTED),
+        describe=_words(_ON_OFF),
+    ),
+    PolicySetting(
+        field="monitor_file_activity",
+        title="Microsoft Defender Antivirus: Monitor file and program activity on your computer",
+        key=RTP_KEY, value_name="DisableOnAccessProtection",
+        shown_by=WINDOWS_DEFENDER_ADMX, admx_policy="RealtimeProtection_DisableOnAccessProtection",
+        encode=_dword(RTP_KEY, "DisableOnAccessProtection", _INVERTED),
+        describe=_words(_ON_OFF),
+    ),
+    PolicySetting(
+        field="signature_check_before_scan",
+        title="Microsoft Defender Antivirus: Check for the latest security intelligence before running a scheduled scan",
+        key=SCAN_KEY, value_name="CheckForSignaturesBeforeRunningScan",
+        shown_by=WINDOWS_DEFENDER_ADMX, admx_policy="CheckForSignaturesBeforeRunningScan",
+        encode=_dword(SCAN_KEY, "CheckForSignaturesBeforeRunningScan", _STRAIGHT),
+        describe=_words(_ON_OFF),
+    ),
+    PolicySetting(
+        field="asr_rules",
+        title="Microsoft Defender Antivirus: Configure Attack Surface Reduction rules",
+        key=ASR_KEY, value_name="ExploitGuard_ASR_Rules",
+        shown_by=WINDOWS_DEFENDER_ADMX, admx_policy="ExploitGuard_ASR_Rules",
+        encode=_asr,
+        describe=_describe_asr,
+    ),
+    PolicySetting(
+        field="controlled_folder_access",
+        title="Microsoft Defender Antivirus: Configure Controlled folder access",
+        key=CFA_KEY, value_name="EnableControlledFolderAccess",
+        shown_by=WINDOWS_DEFENDER_ADMX, admx_policy="ExploitGuard_ControlledFolderAccess_EnableControlledFolderAccess",
+        encode=_dword(CFA_KEY, "EnableControlledFolderAccess",
+                      {"off": 0, "block": 1, "audit": 2, "block_disk_modification": 3, "audit_disk_modification": 4}),
+        describe=_words({"off": "Disabled", "block": "Block", "audit": "Audit mode",
+                         "block_disk_modification": "Block disk modification only",
+                         "audit_disk_modification": "Audit disk modification only"}),
+    ),
+)
+
+_BY_FIELD = {s.field: s for s in SETTINGS}
+
+
+def setting(field_name: str) -> PolicySetting:
+    return _BY_FIELD[field_name]
+
+
+def registry_values(settings: Settings) -> list[RegistryValue]:
+    """The values the configured settings set, in the order of SETTINGS."""
+    values: list[RegistryValue] = []
+    for s in SETTINGS:
+        v = getattr(settings, s.field)
+        if v is not None:
+            values.extend(s.encode(v))
+    return values
+
+
+def describe(settings: Settings) -> list[tuple[PolicySetting, str]]:
+    """(setting, readable value) for every configured setting, for reports and handoff texts."""
+    return [(s, s.describe(getattr(settings, s.field))) for s in SETTINGS if getattr(settings, s.field) is not None]
+
+
+def mdegen_admx_settings() -> list[PolicySetting]:
+    """The settings that mdegen's own ADMX must define (those no in-box ADMX shows)."""
+    return [s for s in SETTINGS if s.admx is not None]
+
+
+def _check_model() -> None:
+    # Every Settings field has exactly one row, so a new field cannot be silently ignored.
+    fields = set(Settings.model_fields)
+    rows = [s.field for s in SETTINGS]
+    missing = fields - set(rows)
+    if missing or len(rows) != len(set(rows)) or set(rows) - fields:
+        raise AssertionError(f"policy table out of step with config.Settings: {sorted(missing)}")
+
+
+_check_model()

@@ -1,0 +1,133 @@
+"""The config model: what it accepts, what it refuses, and how it names the fault."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from generator import config
+from generator.errors import ConfigError
+from generator.starter import starter_config
+
+GOOD = r"""
+version: 1
+organization: Contoso & Sons
+release:
+  version: "2026.11.1"
+  date: 2026-11-28
+packages:
+  onboarding: pkg/WindowsDefenderATPOnboardingPackage.zip
+share: \\fs01.contoso.com\MDE$\Onboarding
+settings:
+  passive_mode: true
+  pua_protection: off
+  asr_rules:
+    56A863A9-875E-4185-98A7-B882C64B5CE5: audit
+"""
+
+
+def _error(text: str) -> ConfigError:
+    with pytest.raises(ConfigError) as info:
+        config.loads(text, source="mdegen.yaml")
+    return info.value
+
+
+def test_good_config_loads():
+    cfg = config.loads(GOOD, source="mdegen.yaml", base_dir=Path("/cfg"))
+    assert cfg.organization == "Contoso & Sons"
+    assert cfg.release.date.isoformat() == "2026-11-28"
+    assert cfg.share == r"\\fs01.contoso.com\MDE$\Onboarding"
+    # YAML 1.2 booleans: 'off' stays the word, not False.
+    assert cfg.settings.pua_protection == "off"
+    # Registry value names are case-insensitive: rule GUIDs are normalised to lower case.
+    assert list(cfg.settings.asr_rules) == ["56a863a9-875e-4185-98a7-b882c64b5ce5"]
+    assert cfg.package_path("onboarding") == Path("/cfg/pkg/WindowsDefenderATPOnboardingPackage.zip")
+    assert cfg.package_path("offboarding") is None
+
+
+def test_settings_default_to_not_configured():
+    cfg = config.loads(GOOD.split("settings:")[0], source="x")
+    assert cfg.settings.configured() == {}
+
+
+@pytest.mark.parametrize("old,new,field,line,words", [
+    ("passive_mode", "pasive_mode", "settings.pasive_mode", 11, "unknown key"),
+    ("passive_mode: true", "passive_mode: yes", "settings.passive_mode", 11, "true or false"),
+    ("56A863A9", "zz", "settings.asr_rules", 13, "not a GUID"),
+    ("fs01.contoso.com", "fs01", "share", 9, "fully qualified"),
+    (r"\\fs01.contoso.com\MDE$\Onboarding", r"C:\MDE", "share", 9, "UNC path"),
+    (r"\Onboarding", r"\On%boarding%", "share", 9, "%"),
+    (r"\\fs01.contoso.com", r"\\10.0.0.1", "share", 9, "fully qualified"),
+    ('"2026.11.1"', "1.10", "release.version", 5, "quote"),
+    ("2026-11-28", "'28.11.2026'", "release.date", 6, "YYYY-MM-DD"),
+    ("organization: Contoso & Sons", 'organization: "Contoso\\nSons"', "organization", 3, "control characters"),
+    ("organization: Contoso & Sons", 'organization: 50% off', "organization", 3, "%"),
+    ("pua_protection: off", "pua_protection: maybe", "settings.pua_protection", 12, "must be one of"),
+    ("  onboarding: pkg/WindowsDefenderATPOnboardingPackage.zip\n", "  vdi: x.zip\n", "packages.onboarding", 7, "required"),
+    ("  onboarding: pkg/WindowsDefenderATPOnboardingPackage.zip\n", "", "packages", 7, "mapping"),
+])
+def test_bad_values_name_file_line_and_field(old, new, field, line, words):
+    assert old in GOOD
+    err = _error(GOOD.replace(old, new, 1))
+    assert err.field == field
+    assert err.line == line
+    assert words in err.reason
+    assert str(err).startswith(f"mdegen.yaml:{line}: {field}: ")
+
+
+def test_yaml_syntax_error_names_line():
+    err = _error(GOOD + "  foo: [\n")
+    assert "YAML syntax error" in str(err) and err.line is not None
+
+
+def test_duplicate_key_refused():
+    err = _error(GOOD + "share: \\\\other.contoso.com\\x\n")
+    assert "duplicate key 'share'" in str(err)
+
+
+def test_unsupported_version():
+    err = _error(GOOD.replace("version: 1", "version: 2"))
+    assert err.field == "version" and "version 1" in err.reason
+
+
+def test_device_tag_limits():
+    base = GOOD + "  device_tag: {}\n"
+    assert config.loads(base.format("'Tier 0 & \"x\"'".replace('"x"', "x")), source="x").settings.device_tag == "Tier 0 & x"
+    assert "200" in _error(base.format("a" * 201)).reason
+    assert _error(base.format("'50%'")).field == "settings.device_tag"
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ConfigError, match="not found"):
+        config.load(tmp_path / "nope.yaml")
+
+
+def test_empty_file():
+    assert "empty" in _error("").reason
+
+
+def test_base_dir_is_not_a_config_key():
+    assert _error(GOOD + "base_dir: /etc\n").field == "base_dir"
+
+
+def test_schema_lists_every_setting():
+    schema = config.json_schema()
+    text = json.dumps(schema)
+    for name in config.Settings.model_fields:
+        assert name in text
+    assert "base_dir" not in schema["properties"]
+    assert schema["additionalProperties"] is False
+
+
+@pytest.mark.parametrize("example", [False, True])
+def test_starter_configs_are_valid(example):
+    import datetime as dt
+    text = starter_config(example=example, today=dt.date(2026, 11, 28)).decode()
+    cfg = config.loads(text, source="starter")
+    if example:
+        # The example turns every setting on, so it exercises the whole policy model.
+        assert set(cfg.settings.configured()) == set(config.Settings.model_fields)
+    else:
+        assert cfg.settings.configured() == {"passive_mode": True}
