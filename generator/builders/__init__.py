@@ -1,0 +1,1 @@
+"""Builders: pure functions that turn the reviewed config and inputs into the files of a kit."""
