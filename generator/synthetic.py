@@ -1,0 +1,277 @@
+"""Synthetic, clearly FAKE Defender portal packages for the built-in example and the tests.
+
+The real portal files carry other organisations' tenant data, so mdegen never ships them. These
+stand-ins have the same shape (the same steps, exit codes and the same
+``reg add ... /v OnboardingInfo /t REG_SZ /f /d "<escaped JSON>"`` line, so
+:mod:`generator.portal` reads them like real ones) but everything in them is ours: an all-zero
+org id by default, fake signature strings and a fake, well-formed DER certificate whose validity
+dates we choose.
+
+Safety: every fake script stops at its top and changes nothing (exit code
+:data:`FAKE_EXIT_CODE`) unless the environment variable ``MDEGEN_FAKE_PACKAGE=run`` is set, which
+only a sandbox (Wine) should do. Defender would reject the fake blob anyway, but a fake offboarding
+script would otherwise delete a real machine's onboarding value.
+
+Output is deterministic: the same arguments give the same bytes (zip deflate output depends only
+on the zlib build).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import io
+import json
+import zipfile
+
+from generator.portal import (GP_SCRIPT_NAME, LOCAL_SCRIPT_NAME, OPTIONAL_PARAMS_DIR, VDI_SCRIPT_NAME,
+                              datetime_to_filetime)
+from generator.templating import render, to_crlf
+
+FAKE_ORG_ID = "00000000-0000-0000-0000-000000000000"
+FAKE_EXIT_CODE = 99
+FAKE_CERT_NOT_AFTER = dt.datetime(2035, 12, 31, 23, 59, 59, tzinfo=dt.timezone.utc)
+FAKE_CERT_SUBJECT_CN = "FAKE-Seville.mdegen.invalid"
+FAKE_ZIP_DATE_TIME = (1980, 1, 1, 0, 0, 0)
+
+# datacenter -> (geoLocationUrl region token, vortexGeoLocation), as observed in real blobs.
+DATACENTERS: dict[str, tuple[str, str]] = {
+    "WestEurope": ("weu", "EU"),
+    "NorthEurope": ("neu", "EU"),
+    "WestUk": ("ukw", "UK"),
+    "EastUs3": ("eus3", "US"),
+    "CentralUs3": ("cus3", "US"),
+    "UsGovTexas": ("usgt", "FFL4"),
+}
+
+_UTC = dt.timezone.utc
+
+
+# --- A fake DER certificate ---------------------------------------------------------------------
+
+
+def _der(tag: int, content: bytes) -> bytes:
+    n = len(content)
+    if n < 0x80:
+        length = bytes([n])
+    else:
+        raw = n.to_bytes((n.bit_length() + 7) // 8, "big")
+        length = bytes([0x80 | len(raw)]) + raw
+    return bytes([tag]) + length + content
+
+
+def _der_int(value: int) -> bytes:
+    raw = value.to_bytes(max(1, (value.bit_length() + 8) // 8), "big", signed=True)
+    return _der(0x02, raw)
+
+
+def _der_oid(dotted: str) -> bytes:
+    nums = [int(x) for x in dotted.split(".")]
+    out = bytearray([40 * nums[0] + nums[1]])
+    for n in nums[2:]:
+        chunk = [n & 0x7F]
+        n >>= 7
+        while n:
+            chunk.append(0x80 | (n & 0x7F))
+            n >>= 7
+        out.extend(reversed(chunk))
+    return _der(0x06, bytes(out))
+
+
+def _der_name(cn: str) -> bytes:
+    atv = _der(0x30, _der_oid("2.5.4.3") + _der(0x0C, cn.encode("utf-8")))
+    return _der(0x30, _der(0x31, atv))
+
+
+def _der_time(when: dt.datetime) -> bytes:
+    when = when.astimezone(_UTC) if when.tzinfo else when.replace(tzinfo=_UTC)
+    if 1950 <= when.year < 2050:      # RFC 5280: UTCTime through 2049, GeneralizedTime after
+        return _der(0x17, when.strftime("%y%m%d%H%M%SZ").encode("ascii"))
+    return _der(0x18, when.strftime("%Y%m%d%H%M%SZ").encode("ascii"))
+
+
+def _fake_bytes(label: str, n: int) -> bytes:
+    """Deterministic filler bytes (a SHA-256 counter stream): a stand-in for keys and signatures."""
+    out = bytearray()
+    counter = 0
+    while len(out) < n:
+        out.extend(hashlib.sha256(f"mdegen-fake:{label}:{counter}".encode()).digest())
+        counter += 1
+    return bytes(out[:n])
+
+
+def fake_certificate(not_after: dt.datetime = FAKE_CERT_NOT_AFTER, *, not_before: dt.datetime | None = None,
+                     subject_cn: str = FAKE_CERT_SUBJECT_CN, issuer_cn: str = "FAKE mdegen test CA",
+                     serial: int = 1) -> bytes:
+    """A well-formed but FAKE X.509 v3 certificate (DER): fake RSA key, fake signature, no extensions."""
+    if not_before is None:
+        not_before = not_after - dt.timedelta(days=365)
+    sig_alg = _der(0x30, _der_oid("1.2.840.113549.1.1.11") + b"\x05\x00")    # sha256WithRSAEncryption
+    modulus = int.from_bytes(b"\xc0" + _fake_bytes(f"key:{subject_cn}", 255), "big") | 1
+    rsa_key = _der(0x30, _der_int(modulus) + _der_int(65537))
+    spki = _der(0x30, _der(0x30, _der_oid("1.2.840.113549.1.1.1") + b"\x05\x00")
+                + _der(0x03, b"\x00" + rsa_key))
+    tbs = _der(0x30,
+               _der(0xA0, _der_int(2))                     # [0] version v3
+               + _der_int(serial)
+               + sig_alg
+               + _der_name(issuer_cn)
+               + _der(0x30, _der_time(not_before) + _der_time(not_after))
+               + _der_name(subject_cn)
+               + spki)
+    signature = _der(0x03, b"\x00" + _fake_bytes(f"sig:{subject_cn}:{serial}", 256))
+    return _der(0x30, tbs + sig_alg + signature)
+
+
+# --- The blob -----------------------------------------------------------------------------------
+
+
+def _fake_signature(label: str) -> str:
+    text = f"FAKE {label} signature made by mdegen; not signed by Microsoft.".encode("ascii")
+    return base64.b64encode(text + _fake_bytes(label, 256 - len(text))).decode("ascii")
+
+
+def signed_blob(body: dict, *, cert_not_after: dt.datetime = FAKE_CERT_NOT_AFTER,
+                sha256_pss: bool = False) -> str:
+    """The envelope JSON (body + fake signatures + fake cert and chain) as the registry holds it."""
+    envelope: dict[str, object] = {"body": json.dumps(body, separators=(",", ":"))}
+    envelope["sig"] = _fake_signature("sig")
+    envelope["sha256sig"] = _fake_signature("sha256sig")
+    if sha256_pss:
+        envelope["sha256sigPss"] = _fake_signature("sha256sigPss")
+    envelope["cert"] = base64.b64encode(fake_certificate(cert_not_after)).decode("ascii")
+    ca_dates = {"not_after": dt.datetime(2036, 1, 1, tzinfo=_UTC), "not_before": dt.datetime(2011, 1, 1, tzinfo=_UTC)}
+    chain = [fake_certificate(ca_dates["not_after"], not_before=ca_dates["not_before"], serial=2,
+                              subject_cn="FAKE mdegen test CA", issuer_cn="FAKE mdegen test root"),
+             fake_certificate(ca_dates["not_after"], not_before=ca_dates["not_before"], serial=3,
+                              subject_cn="FAKE mdegen test root", issuer_cn="FAKE mdegen test root")]
+    envelope["chain"] = [base64.b64encode(c).decode("ascii") for c in chain]
+    return json.dumps(envelope, separators=(",", ":"))
+
+
+def escape_for_cmd(blob: str) -> str:
+    """Escape JSON for the portal scripts' `reg add ... /d "..."`: backslash and quote get a backslash."""
+    if "%" in blob or not blob.isascii() or "\n" in blob or "\r" in blob:
+        raise ValueError("a blob for a .cmd line must be one line of ASCII without '%'")
+    return blob.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _script_bytes(text: str) -> bytes:
+    return to_crlf(text).encode("ascii")
+
+
+# --- Scripts ------------------------------------------------------------------------------------
+
+
+def onboarding_script(kind: str = "gp", *, org_id: str = FAKE_ORG_ID, version: str = "1.56",
+                      datacenter: str = "WestEurope", cert_not_after: dt.datetime = FAKE_CERT_NOT_AFTER,
+                      geo_location_url: str | None = None, vortex_geo_location: str | None = None,
+                      package_guid: str | None = None, previous_org_ids: tuple[str, ...] = ()) -> bytes:
+    """A FAKE onboarding .cmd: ``kind`` "gp" (non-interactive) or "local" (consent prompt, pause,
+    latency=Demo). ASCII with CRLF line ends."""
+    if kind not in ("gp", "local"):
+        raise ValueError(f"kind must be 'gp' or 'local', not {kind!r}")
+    region, vortex = DATACENTERS.get(datacenter, ("weu", "EU"))
+    body: dict[str, object] = {
+        "previousOrgIds": list(previous_org_ids),
+        "orgId": org_id,
+        "geoLocationUrl": geo_location_url or f"https://winatp-gw-{region}.microsoft.com/",
+        "datacenter": datacenter,
+        "vortexGeoLocation": vortex_geo_location or vortex,
+        "version": version,
+    }
+    if package_guid is not None:
+        body["packageGuid"] = package_guid
+    blob = escape_for_cmd(signed_blob(body, cert_not_after=cert_not_after))
+    local = kind == "local"
+    text = render("synthetic/onboarding.cmd.j2", local=local, blob=blob,
+                  q="" if local else " >NUL 2>&1", fake_exit_code=FAKE_EXIT_CODE)
+    return _script_bytes(text)
+
+
+def offboarding_script(*, org_id: str = FAKE_ORG_ID, expires: dt.datetime, interactive: bool = False,
+                       version: str = "1.4", cert_not_after: dt.datetime = FAKE_CERT_NOT_AFTER) -> bytes:
+    """A FAKE offboarding .cmd whose blob expires at ``expires`` (UTC if naive); ``interactive``
+    adds the Local variant's closing ``pause``. ASCII with CRLF line ends."""
+    if expires.tzinfo is None:
+        expires = expires.replace(tzinfo=_UTC)
+    body = {
+        "orgIds": [org_id],
+        "orgId": org_id,
+        "expirationTimestamp": datetime_to_filetime(expires),
+        "version": version,
+    }
+    blob = escape_for_cmd(signed_blob(body, cert_not_after=cert_not_after, sha256_pss=True))
+    text = render("synthetic/offboarding.cmd.j2", interactive=interactive, blob=blob,
+                  q="" if interactive else " >NUL 2>&1", fake_exit_code=FAKE_EXIT_CODE,
+                  valid_until=expires.astimezone(_UTC).date().isoformat())
+    return _script_bytes(text)
+
+
+def offboarding_script_name(expires: dt.datetime) -> str:
+    """The portal's file name for an offboarding script: the UTC date of its expiry."""
+    if expires.tzinfo is None:
+        expires = expires.replace(tzinfo=_UTC)
+    return f"WindowsDefenderATPOffboardingScript_valid_until_{expires.astimezone(_UTC).date().isoformat()}.cmd"
+
+
+def vdi_ps1() -> bytes:
+    """A FAKE Onboard-NonPersistentMachine.ps1 with the real one's parameter and exit codes;
+    UTF-8 with BOM, CRLF line ends (not signed)."""
+    text = render("synthetic/Onboard-NonPersistentMachine.ps1.j2", gp_script_name=GP_SCRIPT_NAME)
+    return b"\xef\xbb\xbf" + to_crlf(text).encode("utf-8")
+
+
+def optional_params_files() -> list[tuple[str, bytes]]:
+    """FAKE OptionalParamsPolicy/AtpConfiguration.admx and en-US/AtpConfiguration.adml (UTF-8, CRLF)."""
+    admx = to_crlf(render("synthetic/AtpConfiguration.admx.j2")).encode("utf-8")
+    adml = to_crlf(render("synthetic/AtpConfiguration.adml.j2")).encode("utf-8")
+    return [(f"{OPTIONAL_PARAMS_DIR}/AtpConfiguration.admx", admx),
+            (f"{OPTIONAL_PARAMS_DIR}/en-US/AtpConfiguration.adml", adml)]
+
+
+# --- Zips ---------------------------------------------------------------------------------------
+
+
+def package_zip(files: list[tuple[str, bytes]], *,
+                date_time: tuple[int, int, int, int, int, int] = FAKE_ZIP_DATE_TIME) -> bytes:
+    """A deterministic zip of ``files`` in the given order: fixed time stamp, Unix regular-file
+    mode 0644, deflate level 9, no extra fields or comment."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, data in files:
+            info = zipfile.ZipInfo(name, date_time=date_time)
+            info.create_system = 3
+            info.external_attr = 0o100644 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
+    return buf.getvalue()
+
+
+def onboarding_zip(kind: str = "gp", *, optional_params: bool | None = None, **script_args: object) -> bytes:
+    """A FAKE WindowsDefenderATPOnboardingPackage.zip: "gp" holds the GP script and (by default)
+    the OptionalParamsPolicy ADMX/ADML; "local" holds the Local Script only, as the portal does."""
+    script = onboarding_script(kind, **script_args)  # type: ignore[arg-type]
+    if kind == "local":
+        files = [(LOCAL_SCRIPT_NAME, script)]
+    else:
+        files = [(GP_SCRIPT_NAME, script)]
+    if optional_params if optional_params is not None else kind == "gp":
+        files += optional_params_files()
+    return package_zip(files)
+
+
+def offboarding_zip(*, expires: dt.datetime, **script_args: object) -> bytes:
+    """A FAKE offboarding package zip holding WindowsDefenderATPOffboardingScript_valid_until_<date>.cmd."""
+    script = offboarding_script(expires=expires, **script_args)  # type: ignore[arg-type]
+    return package_zip([(offboarding_script_name(expires), script)])
+
+
+def vdi_zip(*, optional_params: bool = False, **script_args: object) -> bytes:
+    """A FAKE VDI onboarding zip: the GP script and Onboard-NonPersistentMachine.ps1 side by side."""
+    files = [(GP_SCRIPT_NAME, onboarding_script("gp", **script_args)),  # type: ignore[arg-type]
+             (VDI_SCRIPT_NAME, vdi_ps1())]
+    if optional_params:
+        files += optional_params_files()
+    return package_zip(files)
