@@ -1,0 +1,1 @@
+"""Byte-exact codecs for the Windows file formats mdegen reads and writes."""
