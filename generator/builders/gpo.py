@@ -13,7 +13,7 @@ from generator.builders.policy_definitions import build_policy_definitions
 from generator.config import Settings
 from generator.formats import regpol
 from generator.inputs import Inputs
-from generator.policy import RegistryValue, describe, registry_values
+from generator.policy import ASR_MODE_DATA, ASR_RULES_KEY, RegistryValue, describe, registry_values
 from generator.templating import markdown_cell, render, to_crlf
 from generator.writer import sha256_hex
 
@@ -39,10 +39,15 @@ def machine_registry_pol(settings: Settings) -> bytes | None:
     return regpol.dumps(entries) if entries else None
 
 
+def _hklm_path(key: str) -> str:
+    """A policy key as admins type it after HKLM\\ (registry.pol spells it Software\\...)."""
+    return "SOFTWARE" + key[len("Software"):] if key.startswith("Software\\") else key
+
+
 def handoff(inputs: Inputs, files: list[OutputFile]) -> OutputFile:
     cfg = inputs.config
     settings = [
-        {"title": markdown_cell(s.title), "value": markdown_cell(text), "key": s.key.replace("Software\\", "SOFTWARE\\", 1),
+        {"title": markdown_cell(s.title), "value": markdown_cell(text), "key": _hklm_path(s.key),
          "value_name": s.value_name, "shown_by": s.shown_by}
         for s, text in describe(cfg.settings)
     ]
@@ -55,6 +60,8 @@ def handoff(inputs: Inputs, files: list[OutputFile]) -> OutputFile:
         has_pol=any(f.path == MACHINE_POL for f in files),
         settings=settings,
         passive_mode=bool(cfg.settings.passive_mode),
+        asr_key=_hklm_path(ASR_RULES_KEY),
+        asr_rules=[{"guid": g, "mode": m, "data": ASR_MODE_DATA[m]} for g, m in (cfg.settings.asr_rules or {}).items()],
         checksums=[{"path": f.path, "sha256": sha256_hex(f.data)} for f in files],
     )
     return OutputFile("HANDOFF.md", to_crlf(text).encode("utf-8"))
