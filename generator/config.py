@@ -118,6 +118,10 @@ def _unc(value: str) -> str:
         if "%" in value:
             raise ValueError("must not contain % (cmd.exe would expand it)")
         raise ValueError(r'must be \\server.domain\share[\folder...] without " / [ ] : | < > + = ; , ? * % or control characters')
+    if "&" in value or "^" in value:
+        # cmd.exe runs the onboarding script from this path; & and ^ are its command separator and
+        # escape character, and quoting does not protect them everywhere the path travels.
+        raise ValueError("must not contain & or ^ (cmd.exe, which runs the scripts from the share, treats them specially)")
     if re.fullmatch(r"[0-9.]+", m.group("server")):
         raise ValueError("must name the file server by its fully qualified DNS name, not an IP address")
     if any(seg in (".", "..") or seg.endswith((" ", ".")) for seg in value[2:].split("\\") if seg):
@@ -191,6 +195,72 @@ class Settings(StrictModel):
         return {name: getattr(self, name) for name in type(self).model_fields if getattr(self, name) is not None}
 
 
+# --- Targets --------------------------------------------------------------------------------------
+
+# Windows Server releases the portal's onboarding script onboards by itself (no agent first), with
+# the build numbers that identify them. SAC covers the Semi-Annual Channel releases 1803 to 20H2 and
+# the Annual Channel 23H2; 1809 shares build 17763 with Server 2019.
+SERVER_BUILDS: dict[str, tuple[str, ...]] = {
+    "2019": ("17763",),
+    "2022": ("20348",),
+    "2025": ("26100",),
+    "sac": ("17134", "17763", "18362", "18363", "19041", "19042", "25398"),
+}
+SERVER_LABELS = {
+    "2019": "Windows Server 2019",
+    "2022": "Windows Server 2022",
+    "2025": "Windows Server 2025",
+    "sac": "Windows Server SAC 1803 and later",
+}
+# Releases that need an agent (MMA or the unified md4ws installer) before the script can onboard.
+_AGENT_RELEASES = {"2008r2", "2008 r2", "2008r2sp1", "2012r2", "2012 r2", "2012", "2016"}
+_TARGET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,39}$")
+DEFAULT_TARGET_NAME = "Servers"
+
+ServerRelease = Literal["2019", "2022", "2025", "sac"]
+
+
+class Target(StrictModel):
+    """A group of servers with its own GPO and WMI filter."""
+
+    name: str = Field(description="Target name (letters, digits, space . _ -; up to 40), used in GPO and file names.")
+    os: list[ServerRelease] = Field(default_factory=lambda: ["2019", "2022", "2025"], min_length=1,
+                                    description="Windows Server releases this target covers: 2019, 2022, 2025, sac.")
+    domain_controllers: bool = Field(default=False, description="Include domain controllers (ProductType 2); "
+                                     "member servers (ProductType 3) are always included.")
+    settings: Settings = Field(default_factory=Settings, description="Overrides of the top-level settings for this target.")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not _TARGET_NAME.match(v) or v != v.strip():
+            raise ValueError("must be 1-40 letters, digits, spaces, dots, underscores or hyphens, starting with a letter or digit")
+        return v
+
+    @field_validator("os", mode="before")
+    @classmethod
+    def _os(cls, v: Any) -> Any:
+        if not isinstance(v, list):
+            return v
+        out = []
+        for item in v:
+            text = str(item).strip().lower() if isinstance(item, (str, int)) and not isinstance(item, bool) else item
+            if isinstance(text, str) and text.replace("windows server", "").strip() in _AGENT_RELEASES:
+                raise ValueError(
+                    f"{item!r}: Windows Server 2008 R2, 2012 R2 and 2016 need an agent (MMA or the unified "
+                    "installer) before onboarding; mdegen's GPO kit covers 2019 and later for now")
+            out.append(text)
+        if len(set(out)) != len(out):
+            raise ValueError("lists a release twice")
+        return out
+
+    def builds(self) -> tuple[str, ...]:
+        return tuple(sorted({b for r in self.os for b in SERVER_BUILDS[r]}))
+
+    def product_types(self) -> tuple[int, ...]:
+        return (2, 3) if self.domain_controllers else (3,)
+
+
 # --- The whole file -----------------------------------------------------------------------------
 
 
@@ -203,7 +273,12 @@ class Config(StrictModel):
     packages: Packages
     share: UncPath = Field(description=r"UNC path with a fully qualified server name where the scripts will be "
                                        r"hosted, e.g. \\fs01.contoso.com\MDE$\Onboarding")
+    domain: str | None = Field(default=None, description="Active Directory DNS domain the GPOs are for (recorded in the "
+                               "GPO backups); defaults to the share server's domain, e.g. contoso.com for fs01.contoso.com.")
     settings: Settings = Field(default_factory=Settings, description="Defender policy values; each absent one is not configured.")
+    targets: list[Target] | None = Field(default=None, min_length=1, description="Groups of servers, each with its own GPO "
+                                         "and WMI filter; when absent, one target 'Servers' covers 2019, 2022 and 2025 "
+                                         "member servers.")
 
     # Where the file was read from; relative package paths resolve against its folder.
     base_dir: Path = Field(default=Path("."), exclude=True, description="(internal)")
@@ -215,6 +290,51 @@ class Config(StrictModel):
             raise ValueError('must not contain % or " (they cannot be carried safely into batch scripts)')
         return v
 
+    @field_validator("domain")
+    @classmethod
+    def _domain(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(_FQDN, v):
+            raise ValueError("must be a DNS domain name such as contoso.com")
+        return v
+
+    @property
+    def ad_domain(self) -> str:
+        """The AD DNS domain: the configured one, else the share server's name without its host label."""
+        if self.domain:
+            return self.domain.lower()
+        server = self.share[2:].split("\\", 1)[0]
+        return server.split(".", 1)[1].lower()
+
+    @field_validator("targets")
+    @classmethod
+    def _targets(cls, v: list[Target] | None) -> list[Target] | None:
+        if v is None:
+            return v
+        names: dict[str, str] = {}
+        covered: dict[tuple[str, int], str] = {}
+        for t in v:
+            if t.name.casefold() in names:
+                raise ValueError(f"target name {t.name!r} is used twice")
+            names[t.name.casefold()] = t.name
+            for build in t.builds():
+                for ptype in t.product_types():
+                    other = covered.get((build, ptype))
+                    if other is not None:
+                        kind = "domain controllers" if ptype == 2 else "member servers"
+                        raise ValueError(f"targets {other!r} and {t.name!r} both cover build {build} {kind}; "
+                                         "a server must get exactly one onboarding GPO")
+                    covered[(build, ptype)] = t.name
+        return v
+
+    def effective_targets(self) -> list["EffectiveTarget"]:
+        """Targets with their settings merged over the top-level settings (one default target if none)."""
+        targets = self.targets or [Target(name=DEFAULT_TARGET_NAME)]
+        out = []
+        for t in targets:
+            merged = Settings.model_validate({**self.settings.configured(), **t.settings.configured()})
+            out.append(EffectiveTarget(target=t, settings=merged))
+        return out
+
     def package_path(self, which: str) -> Path | None:
         p = getattr(self.packages, which)
         if p is None:
@@ -224,6 +344,18 @@ class Config(StrictModel):
     def stable_guid(self, *parts: str) -> uuid.UUID:
         """A GUID derived from the organisation and ``parts``: the same config gives the same GUIDs."""
         return uuid.uuid5(_MDEGEN_NAMESPACE, "\x1f".join((self.organization, *parts)))
+
+
+class EffectiveTarget(BaseModel):
+    """A target with its final settings."""
+
+    model_config = ConfigDict(frozen=True)
+    target: Target
+    settings: Settings
+
+    @property
+    def name(self) -> str:
+        return self.target.name
 
 
 # Namespace for uuid5-derived GUIDs (itself uuid5 of the DNS namespace and the tool's name).

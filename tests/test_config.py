@@ -131,3 +131,56 @@ def test_starter_configs_are_valid(example):
         assert set(cfg.settings.configured()) == set(config.Settings.model_fields)
     else:
         assert cfg.settings.configured() == {"passive_mode": True}
+
+
+def test_share_refuses_cmd_metacharacters():
+    for bad in ("MDE&Co", "MDE^1"):
+        err = _error(GOOD.replace("MDE$", bad))
+        assert err.field == "share" and "cmd.exe" in err.reason
+
+
+def test_domain_defaults_to_share_servers_domain():
+    assert config.loads(GOOD, source="x").ad_domain == "contoso.com"
+    assert config.loads(GOOD + "domain: Corp.Contoso.COM\n", source="x").ad_domain == "corp.contoso.com"
+    assert _error(GOOD + "domain: 'contoso com'\n").field == "domain"
+
+
+TARGETS = GOOD + """targets:
+  - name: Web
+    os: [2019, 2022]
+    settings: {device_tag: Web, passive_mode: false}
+  - name: DCs
+    os: [2022]
+    domain_controllers: true
+"""
+
+
+def test_targets_merge_settings_over_the_top_level():
+    cfg = config.loads(TARGETS.replace("os: [2022]\n    domain", "os: [2025]\n    domain"), source="x")
+    web, dcs = cfg.effective_targets()
+    assert web.settings.device_tag == "Web" and web.settings.passive_mode is False
+    assert web.settings.pua_protection == "off"          # inherited
+    assert dcs.settings.passive_mode is True and dcs.target.product_types() == (2, 3)
+    assert web.target.builds() == ("17763", "20348")
+
+
+def test_default_target():
+    (only,) = config.loads(GOOD, source="x").effective_targets()
+    assert only.name == "Servers" and only.target.builds() == ("17763", "20348", "26100")
+    assert only.target.product_types() == (3,)
+
+
+def test_overlapping_targets_refused():
+    err = _error(TARGETS)
+    assert err.field == "targets" and "20348" in err.reason and "exactly one" in err.reason
+
+
+@pytest.mark.parametrize("release", ["2016", "2012r2", "'2008 R2'"])
+def test_agent_releases_refused_for_now(release):
+    err = _error(GOOD + f"targets:\n  - name: Old\n    os: [{release}]\n")
+    assert err.field == "targets[0].os" and "agent" in err.reason
+
+
+def test_target_names():
+    assert "used twice" in _error(GOOD + "targets:\n  - {name: A, os: [2019]}\n  - {name: a, os: [2022]}\n").reason
+    assert _error(GOOD + "targets:\n  - {name: 'A/B'}\n").field == "targets[0].name"
