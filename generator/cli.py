@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
-import click
 import typer
 
 from generator import __version__
@@ -200,23 +199,19 @@ def gpo(
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the CLI. Usage errors are reported by Typer (exit 2); MdegenError becomes one line (exit 2)."""
     args = sys.argv[1:] if argv is None else argv
     try:
-        result = app(args=args, prog_name="mdegen", standalone_mode=False)
+        app(args=args, prog_name="mdegen", standalone_mode=True)
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except MdegenError as exc:
         if _DEBUG or "--debug" in args:
             raise
         kind = {ConfigError: "config error", PackageError: "package error", OutputError: "output error"}.get(type(exc), "error")
         typer.echo(f"mdegen: {kind}: {exc}", err=True)
         code = 2
-    except click.exceptions.Abort:
-        typer.echo("mdegen: aborted", err=True)
-        code = 130
-    except click.exceptions.ClickException as exc:
-        exc.show()
-        code = exc.exit_code
-    else:
-        code = result if isinstance(result, int) else 0
     if argv is None:
         sys.exit(code)
     return code
