@@ -8,7 +8,6 @@ the bytes (encoding, BOM, CRLF) because each output format has its own.
 from __future__ import annotations
 
 import functools
-from importlib import resources
 from pathlib import Path
 
 import jinja2
@@ -16,15 +15,11 @@ import jinja2
 
 def templates_root() -> Path:
     """The folder that holds the templates, installed or in a source checkout."""
-    try:
-        root = resources.files("generator.templates")
-        path = Path(str(root))
-        if path.is_dir():
-            return path
-    except ModuleNotFoundError:
-        pass
-    # A source tree used without installation: templates/ sits beside generator/.
-    return Path(__file__).resolve().parent.parent / "templates"
+    here = Path(__file__).resolve().parent
+    installed = here / "templates"          # the wheel maps templates/ to generator/templates/
+    if installed.is_dir():
+        return installed
+    return here.parent / "templates"        # a source tree: templates/ sits beside generator/
 
 
 @functools.cache
