@@ -1,0 +1,540 @@
+"""WMI filter targeting (generator/targeting.py) and its GPMC .mof file (generator/formats/wmi_mof.py).
+
+The filters are held against a table of real Windows version/build/product-type triples by
+evaluating the generated WQL with a small evaluator written here. The evaluator follows WQL's
+typing on purpose: a quoted literal is compared *as a string* (so "9600" > "17763"), a bare
+number as a number. A query that orders build numbers as strings therefore fails these tests;
+``test_evaluator_catches_string_ordering_trap`` proves it does.
+"""
+
+from __future__ import annotations
+
+import codecs
+import datetime as dt
+import re
+import uuid
+from dataclasses import dataclass, replace
+from typing import Any, Callable
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from generator.builders.gpo_model import WmiFilter
+from generator.config import SERVER_BUILDS, Config, Target
+from generator.errors import MdegenError
+from generator.formats import wmi_mof
+from generator.formats.wmi_mof import WmiMofError
+from generator.targeting import wmi_filter_for, wql_for
+
+# --- A tiny WQL evaluator ------------------------------------------------------------------------
+
+_WQL_TOKEN = re.compile(r"""
+    (?P<ws>\s+)
+  | (?P<string>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')
+  | (?P<number>-?\d+(?:\.\d+)?(?![\w.]))
+  | (?P<op><=|>=|<>|!=|=|<|>)
+  | (?P<paren>[()])
+  | (?P<star>\*)
+  | (?P<word>[A-Za-z_][A-Za-z0-9_]*)
+""", re.VERBOSE)
+
+
+@dataclass(frozen=True)
+class Cmp:
+    prop: str
+    op: str          # = <> < > <= >= LIKE
+    value: str | int | float
+
+
+@dataclass(frozen=True)
+class Not:
+    arg: Any
+
+
+@dataclass(frozen=True)
+class BoolOp:
+    op: str          # AND / OR
+    args: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Query:
+    cls: str
+    where: Any
+
+
+def _tokens(text: str) -> list[tuple[str, str]]:
+    out, pos = [], 0
+    while pos < len(text):
+        m = _WQL_TOKEN.match(text, pos)
+        if not m:
+            raise SyntaxError(f"WQL: unexpected {text[pos:pos + 15]!r}")
+        if m.lastgroup != "ws":
+            out.append((m.lastgroup, m.group()))
+        pos = m.end()
+    return out
+
+
+class _WqlParser:
+    def __init__(self, text: str) -> None:
+        self.toks = _tokens(text)
+        self.i = 0
+
+    def peek(self) -> tuple[str, str] | None:
+        return self.toks[self.i] if self.i < len(self.toks) else None
+
+    def kw(self, word: str) -> bool:
+        tok = self.peek()
+        if tok and tok[0] == "word" and tok[1].upper() == word:
+            self.i += 1
+            return True
+        return False
+
+    def expect(self, kind: str, value: str | None = None) -> str:
+        tok = self.peek()
+        if not tok or tok[0] != kind or (value is not None and tok[1].upper() != value):
+            raise SyntaxError(f"WQL: expected {value or kind}, found {tok}")
+        self.i += 1
+        return tok[1]
+
+    def query(self) -> Query:
+        self.expect("word", "SELECT")
+        self.expect("star")
+        self.expect("word", "FROM")
+        cls = self.expect("word")
+        self.expect("word", "WHERE")
+        where = self.or_()
+        if self.peek() is not None:
+            raise SyntaxError(f"WQL: trailing {self.peek()}")
+        return Query(cls, where)
+
+    def or_(self) -> Any:
+        args = [self.and_()]
+        while self.kw("OR"):
+            args.append(self.and_())
+        return args[0] if len(args) == 1 else BoolOp("OR", tuple(args))
+
+    def and_(self) -> Any:
+        args = [self.not_()]
+        while self.kw("AND"):
+            args.append(self.not_())
+        return args[0] if len(args) == 1 else BoolOp("AND", tuple(args))
+
+    def not_(self) -> Any:
+        if self.kw("NOT"):
+            return Not(self.not_())
+        tok = self.peek()
+        if tok == ("paren", "("):
+            self.i += 1
+            inner = self.or_()
+            self.expect("paren")
+            return inner
+        prop = self.expect("word")
+        if self.kw("LIKE"):
+            op = "LIKE"
+        else:
+            op = self.expect("op")
+            op = "<>" if op == "!=" else op
+        kind, lit = self.peek() or ("", "")
+        if kind == "string":
+            value: str | int | float = re.sub(r"\\(.)", r"\1", lit[1:-1])
+        elif kind == "number" and op != "LIKE":
+            value = float(lit) if "." in lit else int(lit)
+        else:
+            raise SyntaxError(f"WQL: expected a literal after {prop} {op}, found {lit!r}")
+        self.i += 1
+        return Cmp(prop, op, value)
+
+
+def parse_wql(text: str) -> Query:
+    return _WqlParser(text).query()
+
+
+def _like(value: str, pattern: str) -> bool:
+    rx, i = "", 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "%":
+            rx += ".*"
+        elif ch == "_":
+            rx += "."
+        elif ch == "[":
+            end = pattern.index("]", i + 1)
+            body = pattern[i + 1:end]
+            rx += "[" + ("^" + re.escape(body[1:]) if body.startswith("^") else re.escape(body).replace("\\-", "-")) + "]"
+            i = end
+        else:
+            rx += re.escape(ch)
+        i += 1
+    return re.fullmatch(rx, value, re.IGNORECASE | re.DOTALL) is not None
+
+
+_ORDER: dict[str, Callable[[Any, Any], bool]] = {
+    "=": lambda a, b: a == b, "<>": lambda a, b: a != b, "<": lambda a, b: a < b,
+    ">": lambda a, b: a > b, "<=": lambda a, b: a <= b, ">=": lambda a, b: a >= b,
+}
+
+
+def _eval(node: Any, row: dict[str, Any]) -> bool:
+    if isinstance(node, BoolOp):
+        results = [_eval(a, row) for a in node.args]
+        return all(results) if node.op == "AND" else any(results)
+    if isinstance(node, Not):
+        return not _eval(node.arg, row)
+    assert isinstance(node, Cmp)
+    actual = row[node.prop]
+    if node.op == "LIKE":
+        return _like(str(actual), str(node.value))
+    if isinstance(node.value, str):
+        # String literal: compare as text (case-insensitive, like WMI). This is the trap.
+        return _ORDER[node.op](str(actual).casefold(), node.value.casefold())
+    return _ORDER[node.op](float(actual), float(node.value))
+
+
+def wql_matches(query: str, row: dict[str, Any]) -> bool:
+    q = parse_wql(query)
+    assert q.cls.lower() == "win32_operatingsystem"
+    return _eval(q.where, row)
+
+
+def _comparisons(node: Any) -> list[Cmp]:
+    if isinstance(node, BoolOp):
+        return [c for a in node.args for c in _comparisons(a)]
+    if isinstance(node, Not):
+        return _comparisons(node.arg)
+    return [node]
+
+
+# --- Real OS triples -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Os:
+    caption: str
+    version: str
+    build: str
+    product_type: int
+
+    def row(self) -> dict[str, Any]:
+        return {"Version": self.version, "BuildNumber": self.build, "ProductType": self.product_type,
+                "Caption": self.caption}
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.build, self.product_type)
+
+
+_SERVERS = [
+    ("Windows Server 2008 R2 SP1", "6.1.7601"),
+    ("Windows Server 2012", "6.2.9200"),
+    ("Windows Server 2012 R2", "6.3.9600"),
+    ("Windows Server 2016", "10.0.14393"),
+    ("Windows Server, version 1709", "10.0.16299"),
+    ("Windows Server, version 1803", "10.0.17134"),
+    ("Windows Server 2019", "10.0.17763"),
+    ("Windows Server, version 1903", "10.0.18362"),
+    ("Windows Server, version 1909", "10.0.18363"),
+    ("Windows Server, version 2004", "10.0.19041"),
+    ("Windows Server, version 20H2", "10.0.19042"),
+    ("Windows Server 2022", "10.0.20348"),
+    ("Windows Server, version 23H2", "10.0.25398"),
+    ("Windows Server 2025", "10.0.26100"),
+]
+_WORKSTATIONS = [
+    ("Windows 10 1507", "10.0.10240"),
+    ("Windows 10 1809 / LTSC 2019", "10.0.17763"),
+    ("Windows 10 2004", "10.0.19041"),
+    ("Windows 10 20H2", "10.0.19042"),
+    ("Windows 10 22H2", "10.0.19045"),
+    ("Windows 11 21H2", "10.0.22000"),
+    ("Windows 11 22H2", "10.0.22621"),
+    ("Windows 11 24H2", "10.0.26100"),
+]
+OS_TABLE: list[Os] = (
+    [Os(f"{c} member server", v, v.rsplit(".", 1)[1], 3) for c, v in _SERVERS]
+    + [Os(f"{c} domain controller", v, v.rsplit(".", 1)[1], 2) for c, v in _SERVERS]
+    + [Os(c, v, v.rsplit(".", 1)[1], 1) for c, v in _WORKSTATIONS]
+)
+
+
+def matching(query: str) -> set[str]:
+    return {o.caption for o in OS_TABLE if wql_matches(query, o.row())}
+
+
+def _member(*captions: str) -> set[str]:
+    return {f"{c} member server" for c in captions}
+
+
+def _dc(*captions: str) -> set[str]:
+    return {f"{c} domain controller" for c in captions}
+
+
+# --- Config helpers ------------------------------------------------------------------------------
+
+
+def make_config(targets: list[dict[str, Any]] | None = None, organization: str = "Contoso Ltd") -> Config:
+    data: dict[str, Any] = {
+        "version": 1,
+        "organization": organization,
+        "release": {"version": "2026.11.1", "date": dt.date(2026, 11, 1)},
+        "packages": {"onboarding": "WindowsDefenderATPOnboardingPackage.zip"},
+        "share": "\\\\fs01.contoso.com\\MDE$\\Onboarding",
+    }
+    if targets is not None:
+        data["targets"] = targets
+    return Config.model_validate(data)
+
+
+_2019, _2022, _2025 = "Windows Server 2019", "Windows Server 2022", "Windows Server 2025"
+_SAC = ["Windows Server, version 1803", "Windows Server 2019", "Windows Server, version 1903",
+        "Windows Server, version 1909", "Windows Server, version 2004", "Windows Server, version 20H2",
+        "Windows Server, version 23H2"]
+
+CASES = {
+    "default target": (None, _member(_2019, _2022, _2025)),
+    "domain controllers in": ([{"name": "All servers", "domain_controllers": True}],
+                              _member(_2019, _2022, _2025) | _dc(_2019, _2022, _2025)),
+    "sac only": ([{"name": "SAC", "os": ["sac"]}], _member(*_SAC)),
+    "sac with DCs": ([{"name": "SAC", "os": ["sac"], "domain_controllers": True}], _member(*_SAC) | _dc(*_SAC)),
+    "2019 only": ([{"name": "2019", "os": ["2019"]}], _member(_2019)),
+    "2022 and 2025": ([{"name": "New", "os": ["2025", "2022"]}], _member(_2022, _2025)),
+}
+
+
+# --- (a) the filters match exactly the intended servers --------------------------------------------
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_filter_matches_exactly_the_intended_rows(case: str) -> None:
+    targets, expected = CASES[case]
+    cfg = make_config(targets)
+    (eff,) = cfg.effective_targets()
+    query = wmi_filter_for(cfg, eff.target).query
+    assert matching(query) == expected
+    assert not any(wql_matches(query, o.row()) for o in OS_TABLE if o.product_type == 1)
+
+
+def test_default_target_query_text() -> None:
+    assert wql_for(Target(name="Servers")) == (
+        'SELECT * FROM Win32_OperatingSystem WHERE (BuildNumber = "17763" OR BuildNumber = "20348" '
+        'OR BuildNumber = "26100") AND ProductType = 3')
+    assert wql_for(Target(name="x", os=["2019"], domain_controllers=True)) == (
+        'SELECT * FROM Win32_OperatingSystem WHERE BuildNumber = "17763" AND (ProductType = 2 OR ProductType = 3)')
+
+
+_RELEASES = list(SERVER_BUILDS)
+
+
+@settings(max_examples=60, deadline=None)
+@given(os=st.lists(st.sampled_from(_RELEASES), min_size=1, max_size=4, unique=True), dcs=st.booleans())
+def test_any_target_matches_its_builds_and_product_types_only(os: list[str], dcs: bool) -> None:
+    target = Target(name="T", os=os, domain_controllers=dcs)
+    query = wql_for(target)
+    builds = {b for r in os for b in SERVER_BUILDS[r]}
+    ptypes = {2, 3} if dcs else {3}
+    for o in OS_TABLE:
+        assert wql_matches(query, o.row()) == (o.build in builds and o.product_type in ptypes), o.caption
+    # Same builds however the config lists them: one query text.
+    assert wql_for(Target(name="T", os=list(reversed(os)), domain_controllers=dcs)) == query
+
+
+@settings(max_examples=60, deadline=None)
+@given(os=st.lists(st.sampled_from(_RELEASES), min_size=1, max_size=4, unique=True), dcs=st.booleans())
+def test_queries_never_order_strings(os: list[str], dcs: bool) -> None:
+    """Structural guard: BuildNumber/Version only by string equality, ProductType only as a number."""
+    q = parse_wql(wql_for(Target(name="T", os=os, domain_controllers=dcs)))
+    for c in _comparisons(q.where):
+        if c.prop in ("BuildNumber", "Version"):
+            assert c.op == "=" and isinstance(c.value, str) and c.value.isdigit()
+        else:
+            assert c.prop == "ProductType" and c.op == "=" and isinstance(c.value, int) and c.value in (2, 3)
+
+
+def test_evaluator_catches_string_ordering_trap() -> None:
+    """A plausible but wrong filter: build numbers ordered as text. The evaluator must reject it."""
+    bad = 'SELECT * FROM Win32_OperatingSystem WHERE BuildNumber >= "17763" AND ProductType = 3'
+    got = matching(bad)
+    assert "Windows Server 2012 R2 member server" in got        # "9600" >= "17763" as text
+    assert "Windows Server 2008 R2 SP1 member server" in got    # "7601" too
+    assert "Windows Server 2012 member server" in got           # "9200" too
+    assert got != CASES["default target"][1]
+    # The same comparison written with a number is numeric, and then 9600 is rightly out.
+    numeric = 'SELECT * FROM Win32_OperatingSystem WHERE BuildNumber >= 17763 AND ProductType = 3'
+    assert "Windows Server 2012 R2 member server" not in matching(numeric)
+    # Version ordered as text has the same flaw.
+    assert "Windows Server 2012 R2 member server" in matching(
+        'SELECT * FROM Win32_OperatingSystem WHERE Version >= "10.0.17763" AND ProductType = 3')
+    # And "not a workstation" lets domain controllers in.
+    loose = 'SELECT * FROM Win32_OperatingSystem WHERE BuildNumber = "17763" AND ProductType <> 1'
+    assert "Windows Server 2019 domain controller" in matching(loose)
+
+
+def test_evaluator_semantics() -> None:
+    row = {"Version": "10.0.17763", "BuildNumber": "17763", "ProductType": 3, "Caption": "x"}
+    yes = [
+        'Version LIKE "10.0.%"', 'Version LIKE "10._.17763"', 'Version LIKE "10.0.1776[0-9]"',
+        'NOT ProductType = 1', '(ProductType = 2 OR ProductType = 3) AND NOT (BuildNumber = "1")',
+        'ProductType >= 3', 'ProductType < 4', "BuildNumber = '17763'", 'BuildNumber <> "17764"',
+        'Version like "10.0.%" and not ProductType = 1',
+    ]
+    no = ['Version LIKE "6.%"', 'Version LIKE "10._"', 'ProductType = 2', 'NOT (ProductType = 3)',
+          'ProductType = 1 OR BuildNumber = "9600"', 'ProductType > 3', 'BuildNumber = "1776"']
+    for clause in yes:
+        assert wql_matches(f"SELECT * FROM Win32_OperatingSystem WHERE {clause}", row), clause
+    for clause in no:
+        assert not wql_matches(f"SELECT * FROM Win32_OperatingSystem WHERE {clause}", row), clause
+    with pytest.raises(SyntaxError):
+        parse_wql("SELECT * FROM Win32_OperatingSystem WHERE BuildNumber >=")
+
+
+def test_filter_record() -> None:
+    cfg = make_config([{"name": "Servers DC", "os": ["sac", "2019"], "domain_controllers": True}])
+    (eff,) = cfg.effective_targets()
+    f = wmi_filter_for(cfg, eff.target)
+    assert f == wmi_filter_for(cfg, eff)          # EffectiveTarget is accepted too
+    assert f.id == cfg.stable_guid("wmi-filter", "Servers DC")
+    assert f.name == "MDE - Servers DC - Windows Server 2019, SAC member servers and domain controllers"
+    assert f.namespace == "root\\CIMv2"
+    for text in ("Windows Server 2019 (build 17763)", "17134, 17763, 18362, 18363, 19041, 19042, 25398",
+                 "ProductType 3", "ProductType 2", "Workstations never match",
+                 "Generated by mdegen for Contoso Ltd release 2026.11.1"):
+        assert text in f.description
+    default = wmi_filter_for(make_config(), Target(name="Servers"))
+    assert default.name == "MDE - Servers - Windows Server 2019, 2022, 2025 member servers"
+    assert "Domain controllers and workstations never match" in default.description
+    assert default.id != f.id
+    assert wmi_filter_for(make_config(organization="Fabrikam"), Target(name="Servers")).id != default.id
+
+
+# --- (b) MOF escaping ----------------------------------------------------------------------------
+
+CREATED = dt.datetime(2026, 11, 1, 0, 0, 0)
+GUID = uuid.UUID("3f2504e0-4f89-11d3-9a0c-0305e82c3301")
+
+
+def _filter(**kw: Any) -> WmiFilter:
+    base = WmiFilter(id=GUID, name="MDE - Servers", description="plain",
+                     query='SELECT * FROM Win32_OperatingSystem WHERE BuildNumber = "17763" AND ProductType = 3')
+    return replace(base, **kw)
+
+
+_NASTY = 'He said "hi" \\ C:\\Temp\\ it\'s A&B <x> $env:X %PATH% \\"end\\\\'
+
+
+def test_escaping_round_trips() -> None:
+    f = _filter(name="Name " + _NASTY, description="Desc " + _NASTY + " Müller – ✓ 𝄞")
+    data = wmi_mof.dumps(f, domain="corp.contoso.com", author='O\'Brien "admin"\\x', created=CREATED)
+    back = wmi_mof.loads(data)
+    assert back["Name"] == f.name
+    assert back["Description"] == f.description
+    assert back["Author"] == 'O\'Brien "admin"\\x'
+    assert back["Domain"] == "corp.contoso.com"
+    assert back["ID"] == "{3F2504E0-4F89-11D3-9A0C-0305E82C3301}"
+    assert back["Rules"] == [{"Query": f.query, "QueryLanguage": "WQL", "TargetNameSpace": "root\\CIMv2"}]
+    text = data[2:].decode("utf-16-le")
+    assert '\\"hi\\"' in text and "C:\\\\Temp\\\\" in text
+    assert 'TargetNameSpace = "root\\\\CIMv2";' in text
+    assert 'BuildNumber = \\"17763\\"' in text
+
+
+@pytest.mark.parametrize("bad", ["line\nbreak", "cr\rhere", "tab\there", "nul\x00", "del\x7f", "c1\x85",
+                                 "sep\u2028x", "lone \ud800 surrogate"])
+@pytest.mark.parametrize("where", ["name", "description", "query", "domain", "author"])
+def test_control_characters_refused(bad: str, where: str) -> None:
+    f = _filter(**{where: bad}) if where in ("name", "description", "query") else _filter()
+    kw = {"domain": "contoso.com", "author": "mdegen", "created": CREATED}
+    if where in ("domain", "author"):
+        kw[where] = bad
+    with pytest.raises(WmiMofError) as info:
+        wmi_mof.dumps(f, **kw)  # type: ignore[arg-type]
+    assert isinstance(info.value, MdegenError)
+    assert "U+" in str(info.value)
+
+
+@pytest.mark.parametrize("where", ["name", "query", "domain", "author"])
+def test_empty_required_text_refused(where: str) -> None:
+    f = _filter(**{where: " "}) if where in ("name", "query") else _filter()
+    kw: dict[str, Any] = {"domain": "contoso.com", "author": "mdegen", "created": CREATED}
+    if where in ("domain", "author"):
+        kw[where] = ""
+    with pytest.raises(WmiMofError, match="must not be empty"):
+        wmi_mof.dumps(f, **kw)
+
+
+def test_empty_description_omitted() -> None:
+    data = wmi_mof.dumps(_filter(description=""), domain="contoso.com", author="mdegen", created=CREATED)
+    assert "Description" not in data.decode("utf-16")
+    assert "Description" not in wmi_mof.loads(data)
+
+
+def test_dates_are_dmtf_utc() -> None:
+    aware = dt.datetime(2026, 11, 1, 2, 30, 5, 123456, tzinfo=dt.timezone(dt.timedelta(hours=2)))
+    back = wmi_mof.loads(wmi_mof.dumps(_filter(), domain="c.com", author="a", created=aware))
+    assert back["CreationDate"] == back["ChangeDate"] == "20261101003005.123456-000"
+
+
+# --- (c) deterministic bytes, encoding, line ends ---------------------------------------------------
+
+
+def test_deterministic_bytes_and_layout() -> None:
+    cfg = make_config()
+    (eff,) = cfg.effective_targets()
+    one = wmi_mof.dumps(wmi_filter_for(cfg, eff.target), domain="contoso.com", author="mdegen", created=CREATED)
+    two = wmi_mof.dumps(wmi_filter_for(make_config(), make_config().effective_targets()[0].target),
+                        domain="contoso.com", author="mdegen", created=CREATED)
+    assert one == two
+    assert one.startswith(codecs.BOM_UTF16_LE)
+    text = one[2:].decode("utf-16-le")
+    assert "\n" not in text.replace("\r\n", "") and "\r" not in text.replace("\r\n", "")
+    assert text.endswith("};\r\n")
+    assert "#pragma" not in text
+    names = [line.split(" = ")[0].strip() for line in text.split("\r\n") if " = " in line]
+    assert names == ["Author", "ChangeDate", "CreationDate", "Description", "Domain", "ID", "Name",
+                     "Rules", "Query", "QueryLanguage", "TargetNameSpace"]
+
+
+def test_loads_reads_an_export_style_file() -> None:
+    """What GPMC export or a hand edit may produce: no BOM, LF ends, a leading blank line,
+    other capitalisation, concatenated strings."""
+    text = ('\ninstance of MSFT_SomFilter\n{\n\tauthor = "admin@contoso.com";\n'
+            '\tChangeDate = "20240815143230.000000-000";\n\tDomain = "contoso.com";\n'
+            '\tID = "{09B5B9BD-40F6-4092-B2CB-FA3FBCC54921}";\n\tName = "Servers " "only";\n'
+            '\tRules = {\ninstance of MSFT_Rule\n{\n'
+            '\tQuery = "SELECT * FROM Win32_OperatingSystem WHERE ProductType = 3";\n'
+            '\tQueryLanguage = "WQL";\n\tTargetNamespace = "root\\\\CIMv2";\n}};\n};\n')
+    for data in (text.encode("utf-16-le"), text.encode("ascii")):
+        got = wmi_mof.loads(data)
+        assert got["Author"] == "admin@contoso.com"
+        assert got["Name"] == "Servers only"
+        assert got["Rules"][0]["TargetNameSpace"] == "root\\CIMv2"
+
+
+@pytest.mark.parametrize("data, message", [
+    (codecs.BOM_UTF8 + b"instance of MSFT_SomFilter {};", "UTF-8"),
+    (b"instance of MSFT_Rule { };", "MSFT_SomFilter"),
+    (b'instance of MSFT_SomFilter { Name = "x"; };', "lacks"),
+    (b'instance of MSFT_SomFilter { Name = "x"; Name = "y"; };', "twice"),
+    (b'instance of MSFT_SomFilter { Colour = "x"; };', "no property"),
+    (b'#pragma namespace("\\\\\\\\.\\\\root\\\\policy")\ninstance of MSFT_SomFilter { };', "unexpected"),
+    (b'instance of MSFT_SomFilter { Name = "x\n"; };', "unexpected"),
+    (b'instance of MSFT_SomFilter { Name = "a\\q"; };', "escape"),
+    (b'instance of MSFT_SomFilter { Name = "x"; Domain = "d"; ID = "i"; Rules = { instance of MSFT_Rule '
+     b'{ Query = "q"; QueryLanguage = "XQL"; TargetNameSpace = "n"; }}; };', "WQL"),
+    (b'instance of MSFT_SomFilter { Name = "x"; }; instance of MSFT_SomFilter { };', "one filter"),
+    (b"\xff\xfe\x00\xd8", "neither"),
+])
+def test_loads_refuses_other_input(data: bytes, message: str) -> None:
+    with pytest.raises(WmiMofError, match=message):
+        wmi_mof.loads(data)
+
+
+# --- (d) golden file ------------------------------------------------------------------------------
+
+
+def test_golden_default_target(file_regression) -> None:
+    cfg = make_config()
+    (eff,) = cfg.effective_targets()
+    data = wmi_mof.dumps(wmi_filter_for(cfg, eff.target), domain="contoso.com",
+                         author="mdegen", created=dt.datetime.combine(cfg.release.date, dt.time()))
+    file_regression.check(data, binary=True, basename="default_target", extension=".mof")
