@@ -142,7 +142,7 @@ def validate(config: ConfigOpt = Path(config_mod.DEFAULT_CONFIG_NAME)) -> None:
 
 @app.command(epilog="Examples:\n\n  mdegen inspect WindowsDefenderATPOnboardingPackage.zip\n\n"
                     "  mdegen inspect --json WindowsDefenderATPOffboardingScript_valid_until_2026-12-01.cmd\n\n"
-                    "  mdegen inspect output/gpo/Machine/registry.pol")
+                    "  mdegen inspect 'output/gpo/GPOs/{...}/DomainSysvol/GPO/Machine/registry.pol'")
 def inspect(
     path: Annotated[Path, typer.Argument(help="A portal package (zip or .cmd) or a registry.pol file.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
@@ -175,14 +175,15 @@ def inspect(
 
 
 @app.command(epilog="Example:\n\n  mdegen gpo -c mdegen.yaml -o output\n\n"
-                    "  writes output/gpo/: PolicyDefinitions/ (ADMX + en-US ADML), Machine/registry.pol,\n"
-                    "  HANDOFF.md, manifest.json and SHA256SUMS")
+                    "  writes output/gpo/: GPOs/ (GPMC backups for Import-GPO), WmiFilters/, share/,\n"
+                    "  PolicyDefinitions/ (ADMX + en-US ADML), Import-MdeGpo.ps1, HANDOFF.md,\n"
+                    "  manifest.json and SHA256SUMS")
 def gpo(
     config: ConfigOpt = Path(config_mod.DEFAULT_CONFIG_NAME),
     output: OutputOpt = Path("output"),
     force: ForceOpt = False,
 ) -> None:
-    """Write the Group Policy kit: ADMX/ADML and the machine registry.pol."""
+    """Write the Group Policy kit: GPO backups per target, WMI filters, share files, ADMX/ADML."""
     from generator import writer
     from generator.builders.gpo import KIT, build_gpo_kit
     from generator.inputs import load_inputs

@@ -118,6 +118,8 @@ def _unc(value: str) -> str:
         if "%" in value:
             raise ValueError("must not contain % (cmd.exe would expand it)")
         raise ValueError(r'must be \\server.domain\share[\folder...] without " / [ ] : | < > + = ; , ? * % or control characters')
+    if "`" in value:
+        raise ValueError("must not contain ` (PowerShell's escape character)")
     if "&" in value or "^" in value:
         # cmd.exe runs the onboarding script from this path; & and ^ are its command separator and
         # escape character, and quoting does not protect them everywhere the path travels.
@@ -226,8 +228,9 @@ class Target(StrictModel):
     name: str = Field(description="Target name (letters, digits, space . _ -; up to 40), used in GPO and file names.")
     os: list[ServerRelease] = Field(default_factory=lambda: ["2019", "2022", "2025"], min_length=1,
                                     description="Windows Server releases this target covers: 2019, 2022, 2025, sac.")
-    domain_controllers: bool = Field(default=False, description="Include domain controllers (ProductType 2); "
-                                     "member servers (ProductType 3) are always included.")
+    domain_controllers: bool | Literal["only"] = Field(
+        default=False, description="false: member servers only (ProductType 3); true: member servers and domain "
+                                   "controllers (ProductType 2); only: domain controllers only, e.g. for a GPO of their own.")
     settings: Settings = Field(default_factory=Settings, description="Overrides of the top-level settings for this target.")
 
     @field_validator("name")
@@ -257,7 +260,14 @@ class Target(StrictModel):
     def builds(self) -> tuple[str, ...]:
         return tuple(sorted({b for r in self.os for b in SERVER_BUILDS[r]}))
 
+    def server_kinds(self) -> str:
+        """'member servers', 'member servers and domain controllers' or 'domain controllers'."""
+        return {"only": "domain controllers", True: "member servers and domain controllers",
+                False: "member servers"}[self.domain_controllers]
+
     def product_types(self) -> tuple[int, ...]:
+        if self.domain_controllers == "only":
+            return (2,)
         return (2, 3) if self.domain_controllers else (3,)
 
 

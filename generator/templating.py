@@ -44,6 +44,14 @@ def to_crlf(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\n", "\r\n")
 
 
+_MARKDOWN_SPECIAL = "\\`*_[]<>|#"
+
+
 def markdown_cell(text: str) -> str:
-    """Text safe inside a Markdown table cell: pipes escaped, no line breaks."""
-    return text.replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+    """Plain text made literal in Markdown (a heading, a sentence or a table cell).
+
+    CommonMark's backslash escapes keep a name such as ``Contoso <IT> *Ops*`` from turning into
+    an HTML tag or emphasis; pipes cannot end a table cell; line breaks become spaces.
+    """
+    out = "".join("\\" + ch if ch in _MARKDOWN_SPECIAL else ch for ch in text)
+    return out.replace("\r", " ").replace("\n", " ")

@@ -51,6 +51,50 @@ settings:
 """
 
 
+# Two targets (member servers with passive mode, domain controllers in active mode) and an
+# offboarding package: the GPO kit's full shape.
+TWO_TARGETS = r"""
+version: 1
+organization: "Fabrikam & Söhne <IT> 'Ops' $team"
+release:
+  version: "2026.12.0"
+  date: 2026-12-01
+packages:
+  onboarding: packages/WindowsDefenderATPOnboardingPackage.zip
+  offboarding: packages/OFFBOARDING
+share: \\files.fabrikam.example\Defender$\MDE Co's
+domain: corp.fabrikam.example
+settings:
+  passive_mode: true
+  sample_collection: true
+  cloud_protection: advanced
+  sample_submission: send_safe_samples
+  asr_rules:
+    9e6c4e1f-7d60-472f-ba1a-a39ef669e4b2: audit
+targets:
+  - name: Member servers
+    os: [2019, 2022, 2025]
+    settings:
+      device_tag: "Web & 'App' <tier 1> $x"
+  - name: Domain controllers
+    os: [2019, 2022, 2025]
+    domain_controllers: only
+    settings:
+      passive_mode: false
+"""
+OFFBOARDING_EXPIRES = dt.datetime(2099, 1, 31, 12, 0, tzinfo=dt.timezone.utc)
+
+
+def _two_targets_dir(tmp_path: Path) -> Path:
+    d = tmp_path / "two"
+    (d / "packages").mkdir(parents=True)
+    off_name = synthetic.offboarding_script_name(OFFBOARDING_EXPIRES)
+    (d / "mdegen.yaml").write_text(TWO_TARGETS.replace("OFFBOARDING", off_name), encoding="utf-8")
+    (d / "packages" / "WindowsDefenderATPOnboardingPackage.zip").write_bytes(synthetic.onboarding_zip())
+    (d / "packages" / off_name).write_bytes(synthetic.offboarding_script(expires=OFFBOARDING_EXPIRES))
+    return d
+
+
 def run(*args: str) -> int:
     return cli.main(list(args))
 
@@ -87,13 +131,15 @@ def _check_golden(scenario: str, files: dict[str, bytes], file_regression) -> No
         pytest.fail("golden files differ:\n" + "\n".join(failures))
 
 
-@pytest.mark.parametrize("scenario", ["example", "all-settings"])
+@pytest.mark.parametrize("scenario", ["example", "all-settings", "two-targets"])
 def test_gpo_kit_golden(scenario, tmp_path, file_regression):
     if scenario == "example":
         assert run("init", "--example", str(tmp_path / "cfg")) == 0
         cfg_dir = tmp_path / "cfg"
-    else:
+    elif scenario == "all-settings":
         cfg_dir = _all_settings_dir(tmp_path)
+    else:
+        cfg_dir = _two_targets_dir(tmp_path)
     out = tmp_path / "out"
     assert run("gpo", "-c", str(cfg_dir / "mdegen.yaml"), "-o", str(out)) == 0
     _check_golden(f"gpo-{scenario}", _kit_files(out / "gpo"), file_regression)
@@ -126,7 +172,7 @@ def test_init_starter(tmp_path, monkeypatch):
 def test_validate_lists_what_would_be_written(example, capsys):
     assert run("validate", "-c", str(example / "mdegen.yaml")) == 0
     out = capsys.readouterr().out
-    assert "valid" in out and "gpo/Machine/registry.pol" in out and "passive_mode" in out
+    assert "valid" in out and "DomainSysvol/GPO/Machine/registry.pol" in out and "passive_mode" in out
 
 
 def test_schema_is_json(capsys):
@@ -142,7 +188,7 @@ def test_inspect_package_and_pol(example, tmp_path, capsys):
     json.loads(capsys.readouterr().out)
     assert run("gpo", "-c", str(example / "mdegen.yaml"), "-o", str(tmp_path / "out")) == 0
     capsys.readouterr()
-    pol = tmp_path / "out" / "gpo" / "Machine" / "registry.pol"
+    (pol,) = (tmp_path / "out" / "gpo" / "GPOs").rglob("registry.pol")
     assert run("inspect", str(pol)) == 0
     assert "ForceDefenderPassiveMode" in capsys.readouterr().out
     assert run("inspect", "--json", str(pol)) == 0

@@ -298,6 +298,8 @@ CASES = {
     "sac only": ([{"name": "SAC", "os": ["sac"]}], _member(*_SAC)),
     "sac with DCs": ([{"name": "SAC", "os": ["sac"], "domain_controllers": True}], _member(*_SAC) | _dc(*_SAC)),
     "2019 only": ([{"name": "2019", "os": ["2019"]}], _member(_2019)),
+    "domain controllers only": ([{"name": "DCs", "os": ["2022", "2025"], "domain_controllers": "only"}],
+                                _dc(_2022, _2025)),
     "2022 and 2025": ([{"name": "New", "os": ["2025", "2022"]}], _member(_2022, _2025)),
 }
 
