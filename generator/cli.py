@@ -117,10 +117,11 @@ def validate(config: ConfigOpt = Path(config_mod.DEFAULT_CONFIG_NAME)) -> None:
     """Check the config and the portal packages; print what would be generated."""
     from generator import policy
     from generator.builders.gpo import build_gpo_kit
+    from generator.builders.sccm import build_sccm_kit
     from generator.inputs import load_inputs
 
     cfg = config_mod.load(config)
-    inputs = load_inputs(cfg, today=_today(), purpose="GPO onboarding")
+    inputs = load_inputs(cfg, today=_today(), purpose="GPO and SCCM onboarding")
     _warn(inputs.warnings)
     out = [f"config {config}: valid (organization {cfg.organization!r}, release {cfg.release.version} of {cfg.release.date})",
            f"share: {cfg.share}"]
@@ -134,6 +135,8 @@ def validate(config: ConfigOpt = Path(config_mod.DEFAULT_CONFIG_NAME)) -> None:
     out += [f"  {s.field}: {text}  -> {s.title}" for s, text in configured] or ["  (none: no registry.pol will be written)"]
     out.append("mdegen gpo would write:")
     out += [f"  gpo/{f.path}" for f in build_gpo_kit(inputs)]
+    out.append("mdegen sccm-package would write:")
+    out += [f"  sccm/{f.path}" for f in build_sccm_kit(inputs)]
     typer.echo("\n".join(out))
 
 
@@ -192,6 +195,31 @@ def gpo(
     inputs = load_inputs(cfg, today=_today(), purpose="GPO onboarding")
     _warn(inputs.warnings)
     files = writer.finish_kit(KIT, cfg, build_gpo_kit(inputs))
+    folder = writer.write_kit(output, KIT, files, force=force)
+    typer.echo(f"wrote {len(files)} files to {folder}")
+
+
+# --- sccm-package ---------------------------------------------------------------------------------
+
+
+@app.command("sccm-package", epilog="Example:\n\n  mdegen sccm-package -c mdegen.yaml -o output\n\n"
+                                    "  writes output/sccm/: packages/ (source folders with the .sms definitions),\n"
+                                    "  compliance/ (discovery scripts), New-MdeCmPackage.ps1, HANDOFF.md,\n"
+                                    "  manifest.json and SHA256SUMS")
+def sccm_package(
+    config: ConfigOpt = Path(config_mod.DEFAULT_CONFIG_NAME),
+    output: OutputOpt = Path("output"),
+    force: ForceOpt = False,
+) -> None:
+    """Write the Configuration Manager kit: packages, programs, collections and compliance checks."""
+    from generator import writer
+    from generator.builders.sccm import KIT, build_sccm_kit
+    from generator.inputs import load_inputs
+
+    cfg = config_mod.load(config)
+    inputs = load_inputs(cfg, today=_today(), purpose="SCCM onboarding")
+    _warn(inputs.warnings)
+    files = writer.finish_kit(KIT, cfg, build_sccm_kit(inputs))
     folder = writer.write_kit(output, KIT, files, force=force)
     typer.echo(f"wrote {len(files)} files to {folder}")
 

@@ -145,6 +145,31 @@ def test_gpo_kit_golden(scenario, tmp_path, file_regression):
     _check_golden(f"gpo-{scenario}", _kit_files(out / "gpo"), file_regression)
 
 
+@pytest.mark.parametrize("scenario", ["example", "two-targets"])
+def test_sccm_kit_golden(scenario, tmp_path, file_regression):
+    if scenario == "example":
+        assert run("init", "--example", str(tmp_path / "cfg")) == 0
+        cfg_dir = tmp_path / "cfg"
+    else:
+        cfg_dir = _two_targets_dir(tmp_path)
+    out = tmp_path / "out"
+    assert run("sccm-package", "-c", str(cfg_dir / "mdegen.yaml"), "-o", str(out)) == 0
+    _check_golden(f"sccm-{scenario}", _kit_files(out / "sccm"), file_regression)
+
+
+def test_sccm_two_runs_identical_bytes(example, tmp_path):
+    for out in ("one", "two"):
+        assert run("sccm-package", "-c", str(example / "mdegen.yaml"), "-o", str(tmp_path / out)) == 0
+    assert _kit_files(tmp_path / "one" / "sccm") == _kit_files(tmp_path / "two" / "sccm")
+
+
+def test_kits_share_an_output_folder(example, tmp_path):
+    out = tmp_path / "out"
+    assert run("gpo", "-c", str(example / "mdegen.yaml"), "-o", str(out)) == 0
+    assert run("sccm-package", "-c", str(example / "mdegen.yaml"), "-o", str(out)) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["gpo", "sccm"]
+
+
 def test_two_runs_identical_bytes(example, tmp_path):
     for out in ("one", "two"):
         assert run("gpo", "-c", str(example / "mdegen.yaml"), "-o", str(tmp_path / out)) == 0
@@ -208,7 +233,7 @@ def test_version(capsys):
     assert capsys.readouterr().out.startswith("mdegen ")
 
 
-@pytest.mark.parametrize("command", ["init", "schema", "validate", "inspect", "gpo"])
+@pytest.mark.parametrize("command", ["init", "schema", "validate", "inspect", "gpo", "sccm-package"])
 def test_help_shows_an_example(command, capsys):
     assert run(command, "--help") == 0
     assert "Example" in capsys.readouterr().out
@@ -274,10 +299,11 @@ def _break(example: Path, how: str) -> str:
     "missing package", "corrupt zip", "zip entry with ..", "yaml syntax", "unknown key", "malformed guid",
     "share not unc", "local script", "expired offboarding", "offboarding of another org",
 ])
-def test_bad_input_exits_2_and_writes_nothing(how, example, tmp_path, capsys):
+@pytest.mark.parametrize("command", ["gpo", "sccm-package"])
+def test_bad_input_exits_2_and_writes_nothing(how, command, example, tmp_path, capsys):
     word = _break(example, how)
     out = tmp_path / "out"
-    assert run("gpo", "-c", str(example / "mdegen.yaml"), "-o", str(out)) == 2
+    assert run(command, "-c", str(example / "mdegen.yaml"), "-o", str(out)) == 2
     err = capsys.readouterr().err
     assert word.lower() in err.lower(), err
     assert "Traceback" not in err and err.startswith("mdegen: ")

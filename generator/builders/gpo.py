@@ -244,8 +244,8 @@ def build_gpo_kit(inputs: Inputs) -> list[OutputFile]:
                     wmi_mof.dumps(gpo.wmi_filter, domain=cfg.ad_domain, author=TASK_AUTHOR,
                                   created=_release_time(cfg))))
     except ValueError as exc:
-        # Format writers refuse text their format cannot carry; name the config value behind it.
-        raise ConfigError(str(exc), path=None, field="organization/targets") from None
+        # Format writers refuse text their format cannot carry; every value comes from the config.
+        raise ConfigError(f"cannot build the GPO kit: {exc}") from None
     files += _share_files(inputs)
     files.append(OutputFile("Import-MdeGpo.ps1", render_import_script(
         gpos, organization=cfg.organization, release=cfg.release.version,

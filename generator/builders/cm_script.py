@@ -1,0 +1,279 @@
+"""New-MdeCmPackage.ps1 and the compliance discovery scripts of the SCCM kit.
+
+``render_cm_script`` turns the kit's ``CmPackage`` records into the script the ConfigMgr admin runs
+(Windows PowerShell 5.1 with the ConfigurationManager module). Like Import-MdeGpo.ps1 it carries
+everything the config contributes (names, descriptions, command lines, collection queries, file
+hashes) in one data block at the top, each string as a PowerShell single-quoted literal
+(``generator.escaping.ps_single_quoted``); the code below only refers to those variables.
+
+``render_discovery_scripts`` writes the configuration items' discovery scripts. Their contract
+with the CI rule: each writes exactly one line, ``Compliant`` (``COMPLIANT``) when the server is as
+it should be, otherwise a short reason ("Not onboarded: OnboardingState is 0"). The rule is a
+string value rule "equals Compliant", so ConfigMgr shows the reason as the actual value of a
+noncompliant server. Both read the registry in the 64-bit view explicitly
+(``RegistryKey.OpenBaseKey('LocalMachine', 'Registry64')``), whatever the bitness of the host.
+
+Kit layout the script relies on:
+    New-MdeCmPackage.ps1
+    compliance/<discovery script>      (COMPLIANCE_FOLDER; read by the script, hash-checked)
+    packages/<CmPackage.folder>/<file> (copied by the admin below -SourcePath; hash-checked)
+
+How the script tells "exists and current" from "missing" or "changed" (it finds objects by name):
+* content on the DP group: a row in SMS_DPGroupContentInfo with the group's GroupID and the
+  package's (or Application's) PackageID, read with Invoke-CMWmiQuery; a changed version or
+  source path refreshes the DPs with Update-CMDistributionPoint;
+* collection rule: Get-CMDeviceCollectionQueryMembershipRule by rule name; the same query (white
+  space and case aside) is current, another query stops the script (it never replaces a rule);
+* compliance setting: the discovery script text sent to ConfigMgr starts with a comment holding the
+  SHA-256 of the kit's file, so a current setting is found in the CI's SDMPackageXML;
+* CI in baseline: the CI's logical name (the last part of its ModelName) in the baseline's
+  SDMPackageXML;
+* deployments: any deployment of the program / baseline / Application to the collection counts as
+  present and is left as it is.
+With -CreateApplication and -Deploy the Application is deployed instead of the program, so the
+onboarding script does not run twice on a server.
+
+Output: UTF-8 with BOM (Windows PowerShell 5.1 reads a BOM-less script as the ANSI code page) and
+CRLF line ends; the same records give the same bytes.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import posixpath
+import re
+from collections.abc import Callable, Iterable
+
+import jinja2
+
+from generator.builders.sccm_model import CmCollection, CmCompliance, CmPackage
+from generator.escaping import ps_single_quoted
+from generator.templating import environment, to_crlf
+
+TEMPLATE = "sccm/New-MdeCmPackage.ps1.j2"
+SCRIPT_NAME = "New-MdeCmPackage.ps1"
+COMPLIANCE_FOLDER = "compliance"
+PACKAGES_FOLDER = "packages"
+UTF8_BOM = b"\xef\xbb\xbf"
+
+COMPLIANT = "Compliant"
+ONBOARDING_STATE_SCRIPT = "Get-MdeOnboardingState.ps1"
+_ONBOARDING_TEMPLATE = "sccm/Get-MdeOnboardingState.ps1.j2"
+_PASSIVE_TEMPLATE = "sccm/Get-MdePassiveMode.ps1.j2"
+
+# Lengths ConfigMgr accepts (shared/reference/sccm.md §1.1-1.2; New-CMPackage validates them since 1906).
+_MAX = {"name": 50, "version": 32, "publisher": 32, "language": 32, "comment": 127,
+        "program.name": 50, "program.command_line": 127, "program.comment": 127}
+_MAX_RUN_MINUTES = 720          # "Unknown" in the console; more would collide with maintenance windows
+
+# Characters Windows does not allow in a file or folder name.
+_BAD_NAME = re.compile(r'[\x00-\x1f"*:<>?|\\/]')
+
+
+@functools.cache
+def _environment() -> jinja2.Environment:
+    """The shared environment plus the ``ps`` filter, as an overlay (the shared one is untouched)."""
+    env = environment().overlay()
+    env.filters["ps"] = ps_single_quoted
+    return env
+
+
+def _script_bytes(text: str) -> bytes:
+    return UTF8_BOM + to_crlf(text).encode("utf-8")
+
+
+# --- discovery scripts ------------------------------------------------------------------------
+
+
+def passive_mode_script(passive: bool) -> str:
+    """File name of the discovery script that expects ForceDefenderPassiveMode = 1 (True) or 0 (False)."""
+    return "Get-MdePassiveMode-On.ps1" if passive else "Get-MdePassiveMode-Off.ps1"
+
+
+def render_discovery_scripts(passive_modes: Iterable[bool] = ()) -> list[tuple[str, bytes]]:
+    """The compliance discovery scripts as ``(file name, bytes)``: UTF-8 with BOM, CRLF.
+
+    Always ``Get-MdeOnboardingState.ps1`` (OnboardingState = 1); then one passive-mode script per
+    distinct value in ``passive_modes`` (on before off), named by ``passive_mode_script``. They go
+    to the kit's ``compliance/`` folder, where New-MdeCmPackage.ps1 reads them.
+    """
+    env = _environment()
+    out = [(ONBOARDING_STATE_SCRIPT, _script_bytes(env.get_template(_ONBOARDING_TEMPLATE).render()))]
+    for passive in sorted(set(passive_modes), reverse=True):
+        if not isinstance(passive, bool):
+            raise ValueError(f"passive_modes: {passive!r} is not true or false")
+        text = env.get_template(_PASSIVE_TEMPLATE).render(expected=1 if passive else 0)
+        out.append((passive_mode_script(passive), _script_bytes(text)))
+    return out
+
+
+def discovery_settings(passive_mode: bool | None) -> tuple[tuple[str, str, str, str], ...]:
+    """``CmCompliance.settings`` for an onboarding package: the onboarding state, and the passive-mode
+    policy when the package sets one. The script texts are those ``render_discovery_scripts`` writes."""
+    files = dict(render_discovery_scripts(() if passive_mode is None else (passive_mode,)))
+    settings = [("Defender for Endpoint onboarding state", ONBOARDING_STATE_SCRIPT,
+                 files[ONBOARDING_STATE_SCRIPT].decode("utf-8-sig"), COMPLIANT)]
+    if passive_mode is not None:
+        name = passive_mode_script(passive_mode)
+        settings.append(("Defender Antivirus passive mode policy", name, files[name].decode("utf-8-sig"), COMPLIANT))
+    return tuple(settings)
+
+
+# --- New-MdeCmPackage.ps1 ---------------------------------------------------------------------
+
+
+def _check(value: str, where: str, *, max_len: int | None = None, required: bool = False) -> str:
+    """Fail early, naming the record and field, for a value the script cannot carry."""
+    if not isinstance(value, str):
+        raise ValueError(f"{where}: {value!r} is not text")
+    try:
+        ps_single_quoted(value)
+    except ValueError as exc:
+        raise ValueError(f"{where}: {exc}") from None
+    if required and not value.strip():
+        raise ValueError(f"{where}: is empty")
+    if max_len is not None and len(value) > max_len:
+        raise ValueError(f"{where}: is {len(value)} characters long; Configuration Manager allows {max_len}")
+    return value
+
+
+def _count(value: object, where: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(f"{where}: {value!r} is not a whole number from {low} to {high}")
+    return value
+
+
+def _file_name(name: str, where: str) -> str:
+    """One plain file or folder name (no separators, nothing Windows refuses)."""
+    _check(name, where, required=True)
+    if _BAD_NAME.search(name) or name in (".", "..") or name.endswith((" ", ".")):
+        raise ValueError(f"{where}: {name!r} is not a plain Windows file name")
+    return name
+
+
+def _relative_path(path: str, where: str) -> str:
+    """'sub/x.cmd' -> 'sub\\x.cmd', each part a plain Windows name."""
+    if "\\" in path or path.startswith("/") or posixpath.normpath(path) != path:
+        raise ValueError(f"{where}: {path!r} is not a plain relative path")
+    return "\\".join(_file_name(part, where) for part in path.split("/"))
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest().upper()
+
+
+def _text_sha256(text: str) -> str:
+    """The hash New-MdeCmPackage.ps1 computes for a discovery script: UTF-8, no BOM, CRLF."""
+    return _sha256(to_crlf(text.removeprefix("\ufeff")).encode("utf-8"))
+
+
+def _collection_record(c: CmCollection, where: str) -> dict[str, str]:
+    return {
+        "name": _check(c.name, f"{where}.name", required=True),
+        "comment": _check(c.comment, f"{where}.comment"),
+        "rule_name": _check(c.rule_name, f"{where}.rule_name", required=True),
+        "query": _check(c.query, f"{where}.query", required=True),
+    }
+
+
+def _compliance_record(c: CmCompliance, where: str, texts: dict[str, tuple[str, str]]) -> dict[str, object]:
+    if not c.settings:
+        raise ValueError(f"{where}.settings: the configuration item has no setting")
+    settings, seen = [], set()
+    for i, setting in enumerate(c.settings):
+        w = f"{where}.settings[{i}]"
+        name, file_name, text, expected = setting
+        _check(name, f"{w} name", required=True)
+        if name.casefold() in seen:
+            raise ValueError(f"{w}: another setting of this configuration item is also named {name!r}")
+        seen.add(name.casefold())
+        _file_name(file_name, f"{w} file name")
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError(f"{w} script: is empty")
+        digest = _text_sha256(text)
+        if texts.setdefault(file_name.casefold(), (digest, w))[0] != digest:
+            raise ValueError(f"{w} file name: {file_name!r} has other text in {texts[file_name.casefold()][1]}")
+        settings.append({"name": name, "file": file_name, "sha256": digest,
+                         "expected": _check(expected, f"{w} expected result", required=True)})
+    return {
+        "ci_name": _check(c.ci_name, f"{where}.ci_name", required=True),
+        "baseline_name": _check(c.baseline_name, f"{where}.baseline_name", required=True),
+        "description": _check(c.description, f"{where}.description"),
+        "settings": settings,
+    }
+
+
+def _package_record(p: CmPackage, where: str, texts: dict[str, tuple[str, str]]) -> dict[str, object]:
+    if p.role not in ("onboarding", "offboarding"):
+        raise ValueError(f"{where}.role: {p.role!r} is neither 'onboarding' nor 'offboarding'")
+    if p.role == "offboarding" and p.collection is not None:
+        raise ValueError(f"{where}.collection: the offboarding package gets no collection; "
+                         "the script never deploys it (the admin picks the servers to offboard)")
+    if p.role == "offboarding" and p.compliance is not None:
+        raise ValueError(f"{where}.compliance: an onboarding-state baseline makes no sense for the offboarding package")
+    prog = p.program
+    files = []
+    for i, (name, data) in enumerate(p.files):
+        if not isinstance(data, bytes):
+            raise ValueError(f"{where}.files[{i}]: the content is not bytes")
+        files.append({"name": _relative_path(name, f"{where}.files[{i}]"), "sha256": _sha256(data)})
+    if not files:
+        raise ValueError(f"{where}.files: the source folder would be empty")
+    if len({f["name"].casefold() for f in files}) != len(files):
+        raise ValueError(f"{where}.files: a file name is listed twice")
+    return {
+        "role": p.role,
+        "target_name": None if p.target_name is None else _check(p.target_name, f"{where}.target_name"),
+        "folder": _file_name(p.folder, f"{where}.folder"),
+        "name": _check(p.name, f"{where}.name", max_len=_MAX["name"], required=True),
+        "version": _check(p.version, f"{where}.version", max_len=_MAX["version"]),
+        "manufacturer": _check(p.publisher, f"{where}.publisher", max_len=_MAX["publisher"]),
+        "language": _check(p.language, f"{where}.language", max_len=_MAX["language"]),
+        "description": _check(p.comment, f"{where}.comment", max_len=_MAX["comment"]),
+        "program_name": _check(prog.name, f"{where}.program.name", max_len=_MAX["program.name"], required=True),
+        "command_line": _check(prog.command_line, f"{where}.program.command_line",
+                               max_len=_MAX["program.command_line"], required=True),
+        "program_comment": _check(prog.comment, f"{where}.program.comment", max_len=_MAX["program.comment"]),
+        "duration": _count(prog.estimated_run_minutes, f"{where}.program.estimated_run_minutes", 1, _MAX_RUN_MINUTES),
+        "disk_mb": _count(prog.estimated_disk_mb, f"{where}.program.estimated_disk_mb", 0, 1024 * 1024),
+        "files": files,
+        "notes": [_check(n, f"{where}.notes[{i}]") for i, n in enumerate(p.notes)],
+        "collection": None if p.collection is None else _collection_record(p.collection, f"{where}.collection"),
+        "compliance": None if p.compliance is None else _compliance_record(p.compliance, f"{where}.compliance", texts),
+    }
+
+
+def _unique(records: list[dict[str, object]], key: Callable[[dict[str, object]], str | None], what: str) -> None:
+    seen: dict[str, int] = {}
+    for i, r in enumerate(records):
+        value = key(r)
+        if value is None:
+            continue
+        if value.casefold() in seen:
+            raise ValueError(f"packages[{i}]: {what} {value!r} is also used by packages[{seen[value.casefold()]}]; "
+                             "the script finds objects by name, so names must be unique")
+        seen[value.casefold()] = i
+
+
+def render_cm_script(packages: list[CmPackage], *, organization: str, release: str) -> bytes:
+    """The bytes of New-MdeCmPackage.ps1 for these packages: UTF-8 with BOM, CRLF, deterministic.
+
+    Raises ValueError, naming the record and field, for a value the script cannot carry (control
+    characters, names too long for ConfigMgr, duplicate names, odd file names, a collection or
+    baseline on the offboarding package).
+    """
+    if not packages:
+        raise ValueError("packages: the kit has no package")
+    texts: dict[str, tuple[str, str]] = {}
+    records = [_package_record(p, f"packages[{i}]", texts) for i, p in enumerate(packages)]
+    _unique(records, lambda r: r["name"], "package name")
+    _unique(records, lambda r: r["collection"] and r["collection"]["name"], "collection name")
+    _unique(records, lambda r: r["compliance"] and r["compliance"]["ci_name"], "configuration item name")
+    _unique(records, lambda r: r["compliance"] and r["compliance"]["baseline_name"], "baseline name")
+    text = _environment().get_template(TEMPLATE).render(
+        organization=_check(organization, "organization"),
+        release=_check(release, "release"),
+        packages=records,
+    )
+    return _script_bytes(text)

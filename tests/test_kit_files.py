@@ -1,0 +1,85 @@
+"""Every file of every golden kit passes an independent parser for its format.
+
+The golden folders are what mdegen writes for the example and the larger scenarios, so checking
+them here checks every generated .ps1, .cmd, .sms, .xml, .mof and registry.pol."""
+
+from __future__ import annotations
+
+import configparser
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+import batch_syntax
+import pwsh_syntax
+from generator.formats import pdf_sms, regpol, wmi_mof
+
+GOLDEN = Path(__file__).parent / "golden"
+KIT_FILES = sorted(p for p in GOLDEN.glob("*-*/**/*") if p.is_file() and p.name != "FILES.txt")
+
+
+def _ids(paths):
+    return [str(p.relative_to(GOLDEN)) for p in paths]
+
+
+def _of(suffix: str) -> list[Path]:
+    return [p for p in KIT_FILES if p.suffix.lower() == suffix]
+
+
+def test_golden_kits_exist():
+    kits = {p.relative_to(GOLDEN).parts[0] for p in KIT_FILES}
+    assert {"gpo-example", "gpo-two-targets", "sccm-example", "sccm-two-targets"} <= kits
+
+
+@pytest.mark.parametrize("path", _of(".ps1"), ids=_ids(_of(".ps1")))
+def test_ps1_parses_and_is_utf8_bom_crlf(path):
+    data = path.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    assert b"\n" not in data.replace(b"\r\n", b"")
+    assert pwsh_syntax.problems(data) == []
+
+
+@pytest.mark.parametrize("path", _of(".cmd"), ids=_ids(_of(".cmd")))
+def test_cmd_parses(path):
+    data = path.read_bytes()
+    data.decode("ascii")
+    assert batch_syntax.problems(data) == []
+
+
+@pytest.mark.parametrize("path", _of(".sms"), ids=_ids(_of(".sms")))
+def test_sms_is_ini_with_every_program_section_and_limits(path):
+    data = path.read_bytes()
+    text = data.decode("ascii")
+    assert b"\n" not in data.replace(b"\r\n", b"") and not text.startswith("\ufeff")
+    ini = configparser.ConfigParser(strict=True, interpolation=None)
+    ini.optionxform = str
+    ini.read_string(text)
+    assert ini["PDF"]["Version"] == "2.0"
+    programs = [s.strip() for s in ini["Package Definition"]["Programs"].split(",")]
+    assert programs and set(programs) == set(ini.sections()) - {"PDF", "Package Definition"}
+    for key, limit in pdf_sms.PACKAGE_LIMITS.items():
+        assert len(ini["Package Definition"].get(key, "")) <= limit, key
+    for section in programs:
+        for key, limit in pdf_sms.PROGRAM_LIMITS.items():
+            assert len(ini[section].get(key, "")) <= limit, (section, key)
+        assert ini[section]["Run"] == "Hidden" and ini[section]["AdminRightsRequired"] == "True"
+        assert ini[section]["CanRunWhen"] == "AnyUserStatus" and ini[section]["UserInputRequired"] == "False"
+        assert (path.parent / ini[section]["CommandLine"]).is_file()     # relative to the source folder
+
+
+@pytest.mark.parametrize("path", _of(".xml"), ids=_ids(_of(".xml")))
+def test_xml_is_well_formed(path):
+    etree.fromstring(path.read_bytes())
+
+
+@pytest.mark.parametrize("path", _of(".mof"), ids=_ids(_of(".mof")))
+def test_mof_reads_back(path):
+    doc = wmi_mof.loads(path.read_bytes())
+    assert doc["Rules"][0]["QueryLanguage"] == "WQL"
+
+
+@pytest.mark.parametrize("path", _of(".pol"), ids=_ids(_of(".pol")))
+def test_pol_round_trips(path):
+    data = path.read_bytes()
+    assert regpol.dumps(regpol.loads(data)) == data
