@@ -352,3 +352,16 @@ def test_every_registry_pol_mdegen_writes_passes_samba_strict():
         assert (doc["signature"], doc["version"], doc["repacked_identical"]) == ("PReg", 1, True), pol
         ours = regpol.loads(pol.read_bytes())
         assert [(k, n, t) for k, n, t, *_ in doc["entries"]] == [(e.key, e.name, e.type) for e in ours]
+
+
+def test_inspect_reads_every_real_portal_file(shared_dir, capsys):
+    """`mdegen inspect` reports every real portal file (tenant values are not asserted here)."""
+    samples = sorted(p for p in (shared_dir / "reference" / "samples" / "mde-portal").rglob("*")
+                     if p.is_file() and p.suffix.lower() in (".zip", ".cmd"))
+    assert samples
+    for path in samples:
+        assert run("inspect", str(path)) == 0, path
+        out = capsys.readouterr().out
+        assert "Org id" in out and "Kind" in out
+        assert run("inspect", "--json", str(path)) == 0, path
+        assert json.loads(capsys.readouterr().out)

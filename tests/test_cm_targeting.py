@@ -1,25 +1,25 @@
 """ConfigMgr collection queries per target (generator/targeting.py: cm_collection_wql, cm_collection_for).
 
 The queries are held against a table of (OperatingSystemNameandVersion, Build) pairs as ConfigMgr
-discovery reports them, by evaluating the generated WQL with a small evaluator written here. The
-evaluator follows WQL's typing like the one in test_targeting.py: a quoted literal is compared *as a
-string* (so "6.3.9600" > "10.0.17763"). That evaluator reads only Win32_OperatingSystem filters
-(no IN, no class-qualified names, no column list), so this module carries its own for SMS_R_System.
+discovery reports them, by evaluating the generated WQL with the small evaluator in tests/wql.py
+(shared with test_targeting.py). It follows WQL's typing: a quoted literal is compared *as a string*
+(so "6.3.9600" > "10.0.17763"); ``test_evaluator_catches_the_traps`` proves it does. The server
+releases, the configs and their expected sets (``_SERVERS``, ``make_config``, ``CASES``) are the ones
+test_targeting.py holds the WMI filters to: a target must pick the same servers either way.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from generator.builders.sccm_model import CmCollection
-from generator.config import SERVER_BUILDS, Config, Target
+from generator.config import SERVER_BUILDS, Target
 from generator.targeting import (
     CM_DOMAIN_CONTROLLER,
     CM_MEMBER_SERVER,
@@ -27,168 +27,21 @@ from generator.targeting import (
     cm_collection_wql,
     filter_name,
 )
+import wql
+from test_targeting import _SERVERS, CASES, make_config
+from wql import comparisons as _comparisons
+from wql import parse_wql
 
-# --- A tiny WQL evaluator for collection queries ------------------------------------------------
-
-_TOKEN = re.compile(r"""
-    (?P<ws>\s+)
-  | (?P<string>"[^"]*"|'[^']*')
-  | (?P<number>-?\d+(?![\w.]))
-  | (?P<op><=|>=|<>|!=|=|<|>)
-  | (?P<punct>[(),*])
-  | (?P<word>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?)
-""", re.VERBOSE)
-
-
-@dataclass(frozen=True)
-class Cmp:
-    prop: str
-    op: str                       # = <> < > <= >= LIKE IN
-    values: tuple[Any, ...]       # one value, or the IN list
-
-
-@dataclass(frozen=True)
-class BoolOp:
-    op: str                       # AND / OR / NOT
-    args: tuple[Any, ...]
-
-
-class _Parser:
-    def __init__(self, text: str) -> None:
-        self.toks: list[tuple[str, str]] = []
-        pos = 0
-        while pos < len(text):
-            m = _TOKEN.match(text, pos)
-            if not m:
-                raise SyntaxError(f"WQL: unexpected {text[pos:pos + 15]!r}")
-            if m.lastgroup != "ws":
-                self.toks.append((m.lastgroup, m.group()))
-            pos = m.end()
-        self.i = 0
-        self.cls = ""
-
-    def peek(self) -> tuple[str, str] | None:
-        return self.toks[self.i] if self.i < len(self.toks) else None
-
-    def kw(self, word: str) -> bool:
-        tok = self.peek()
-        if tok and tok[0] == "word" and tok[1].upper() == word:
-            self.i += 1
-            return True
-        return False
-
-    def expect(self, kind: str, value: str | None = None) -> str:
-        tok = self.peek()
-        if not tok or tok[0] != kind or (value is not None and tok[1].upper() != value):
-            raise SyntaxError(f"WQL: expected {value or kind}, found {tok}")
-        self.i += 1
-        return tok[1]
-
-    def query(self) -> Any:
-        self.expect("word", "SELECT")
-        if not (self.peek() == ("punct", "*") and self.expect("punct")):
-            self.expect("word")
-            while self.peek() == ("punct", ","):
-                self.i += 1
-                self.expect("word")
-        self.expect("word", "FROM")
-        self.cls = self.expect("word")
-        self.expect("word", "WHERE")
-        where = self.or_()
-        if self.peek() is not None:
-            raise SyntaxError(f"WQL: trailing {self.peek()}")
-        return where
-
-    def or_(self) -> Any:
-        args = [self.and_()]
-        while self.kw("OR"):
-            args.append(self.and_())
-        return args[0] if len(args) == 1 else BoolOp("OR", tuple(args))
-
-    def and_(self) -> Any:
-        args = [self.not_()]
-        while self.kw("AND"):
-            args.append(self.not_())
-        return args[0] if len(args) == 1 else BoolOp("AND", tuple(args))
-
-    def not_(self) -> Any:
-        if self.kw("NOT"):
-            return BoolOp("NOT", (self.not_(),))
-        if self.peek() == ("punct", "("):
-            self.i += 1
-            inner = self.or_()
-            self.expect("punct", ")")
-            return inner
-        prop = self.expect("word")
-        cls, _, name = prop.rpartition(".")
-        if cls and cls.lower() != self.cls.lower():
-            raise SyntaxError(f"WQL: {prop} is not a property of {self.cls}")
-        if self.kw("LIKE"):
-            return Cmp(name, "LIKE", (self.literal(),))
-        if self.kw("IN"):
-            self.expect("punct", "(")
-            values = [self.literal()]
-            while self.peek() == ("punct", ","):
-                self.i += 1
-                values.append(self.literal())
-            self.expect("punct", ")")
-            return Cmp(name, "IN", tuple(values))
-        op = self.expect("op")
-        return Cmp(name, "<>" if op == "!=" else op, (self.literal(),))
-
-    def literal(self) -> Any:
-        kind, lit = self.peek() or ("", "")
-        self.i += 1
-        if kind == "string":
-            return lit[1:-1]
-        if kind == "number":
-            return int(lit)
-        raise SyntaxError(f"WQL: expected a literal, found {lit!r}")
+# --- The shared WQL evaluator (tests/wql.py), read as this module's tests use it ----------------
 
 
 def parse(text: str) -> tuple[str, Any]:
-    p = _Parser(text)
-    where = p.query()
-    return p.cls, where
-
-
-_ORDER: dict[str, Callable[[Any, Any], bool]] = {
-    "=": lambda a, b: a == b, "<>": lambda a, b: a != b, "<": lambda a, b: a < b,
-    ">": lambda a, b: a > b, "<=": lambda a, b: a <= b, ">=": lambda a, b: a >= b,
-}
-
-
-def _like(value: str, pattern: str) -> bool:
-    rx = "".join(".*" if c == "%" else "." if c == "_" else re.escape(c) for c in pattern)
-    return re.fullmatch(rx, value, re.IGNORECASE | re.DOTALL) is not None
-
-
-def _eval(node: Any, row: dict[str, Any]) -> bool:
-    if isinstance(node, BoolOp):
-        results = [_eval(a, row) for a in node.args]
-        return {"AND": all, "OR": any}[node.op](results) if node.op != "NOT" else not results[0]
-    actual = row[node.prop]
-    if node.op == "LIKE":
-        return _like(str(actual), node.values[0])
-    if node.op == "IN":
-        return any(str(actual).casefold() == str(v).casefold() for v in node.values)
-    (value,) = node.values
-    if isinstance(value, str):
-        # String literal: compared as text, case-insensitively. This is the trap.
-        return _ORDER[node.op](str(actual).casefold(), value.casefold())
-    return _ORDER[node.op](float(actual), float(value))
+    q = parse_wql(text)
+    return q.cls, q.where
 
 
 def matches(query: str, row: dict[str, Any]) -> bool:
-    cls, where = parse(query)
-    assert cls == "SMS_R_System"
-    return _eval(where, row)
-
-
-def _comparisons(node: Any) -> list[Cmp]:
-    if isinstance(node, BoolOp):
-        return [c for a in node.args for c in _comparisons(a)]
-    return [node]
+    return wql.matches(query, row, "SMS_R_System")
 
 
 # --- Resources as ConfigMgr discovery reports them ----------------------------------------------
@@ -204,22 +57,6 @@ class Resource:
         return {"OperatingSystemNameandVersion": self.os_name, "Build": self.build, "Name": self.caption}
 
 
-_SERVERS = [
-    ("Windows Server 2008 R2 SP1", "6.1.7601"),
-    ("Windows Server 2012", "6.2.9200"),
-    ("Windows Server 2012 R2", "6.3.9600"),
-    ("Windows Server 2016", "10.0.14393"),
-    ("Windows Server, version 1709", "10.0.16299"),
-    ("Windows Server, version 1803", "10.0.17134"),
-    ("Windows Server 2019", "10.0.17763"),
-    ("Windows Server, version 1903", "10.0.18362"),
-    ("Windows Server, version 1909", "10.0.18363"),
-    ("Windows Server, version 2004", "10.0.19041"),
-    ("Windows Server, version 20H2", "10.0.19042"),
-    ("Windows Server 2022", "10.0.20348"),
-    ("Windows Server, version 23H2", "10.0.25398"),
-    ("Windows Server 2025", "10.0.26100"),
-]
 _WORKSTATIONS = [
     ("Windows 7 SP1", "6.1.7601"),
     ("Windows 10 1507", "10.0.10240"),
@@ -244,45 +81,6 @@ RESOURCES: list[Resource] = (
 
 def matching(query: str) -> set[str]:
     return {r.caption for r in RESOURCES if matches(query, r.row())}
-
-
-def _member(*captions: str) -> set[str]:
-    return {f"{c} member server" for c in captions}
-
-
-def _dc(*captions: str) -> set[str]:
-    return {f"{c} domain controller" for c in captions}
-
-
-def make_config(targets: list[dict[str, Any]] | None = None, organization: str = "Contoso Ltd") -> Config:
-    data: dict[str, Any] = {
-        "version": 1,
-        "organization": organization,
-        "release": {"version": "2026.11.1", "date": dt.date(2026, 11, 1)},
-        "packages": {"onboarding": "WindowsDefenderATPOnboardingPackage.zip"},
-        "share": "\\\\fs01.contoso.com\\MDE$\\Onboarding",
-    }
-    if targets is not None:
-        data["targets"] = targets
-    return Config.model_validate(data)
-
-
-_2019, _2022, _2025 = "Windows Server 2019", "Windows Server 2022", "Windows Server 2025"
-_SAC = ["Windows Server, version 1803", "Windows Server 2019", "Windows Server, version 1903",
-        "Windows Server, version 1909", "Windows Server, version 2004", "Windows Server, version 20H2",
-        "Windows Server, version 23H2"]
-
-CASES = {
-    "default target": (None, _member(_2019, _2022, _2025)),
-    "domain controllers in": ([{"name": "All servers", "domain_controllers": True}],
-                              _member(_2019, _2022, _2025) | _dc(_2019, _2022, _2025)),
-    "sac only": ([{"name": "SAC", "os": ["sac"]}], _member(*_SAC)),
-    "sac with DCs": ([{"name": "SAC", "os": ["sac"], "domain_controllers": True}], _member(*_SAC) | _dc(*_SAC)),
-    "2019 only": ([{"name": "2019", "os": ["2019"]}], _member(_2019)),
-    "domain controllers only": ([{"name": "DCs", "os": ["2022", "2025"], "domain_controllers": "only"}],
-                                _dc(_2022, _2025)),
-    "2022 and 2025": ([{"name": "New", "os": ["2025", "2022"]}], _member(_2022, _2025)),
-}
 
 
 # --- the queries match exactly the intended resources -------------------------------------------

@@ -184,3 +184,11 @@ def test_agent_releases_refused_for_now(release):
 def test_target_names():
     assert "used twice" in _error(GOOD + "targets:\n  - {name: A, os: [2019]}\n  - {name: a, os: [2022]}\n").reason
     assert _error(GOOD + "targets:\n  - {name: 'A/B'}\n").field == "targets[0].name"
+
+
+def test_starter_targets_example_is_valid_when_uncommented():
+    text = starter_config(example=True).decode()
+    commented = text.split("# targets:")[1]
+    block = "targets:" + "\n".join(line[2:] if line.startswith("# ") else line for line in commented.split("\n"))
+    cfg = config.loads(text + "\n" + block, source="starter")
+    assert [t.name for t in cfg.effective_targets()] == ["Member servers", "Domain controllers"]

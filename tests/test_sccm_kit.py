@@ -71,3 +71,16 @@ def test_wrapper_only_where_passive_mode_is_configured(passive, wrapper, tmp_pat
         assert f"/d {value} /f /reg:64".encode() in kit[f"{folder}/{WRAPPER_NAME}"]
     # The portal's script is always there, byte for byte.
     assert kit[f"{folder}/WindowsDefenderATPOnboardingScript.cmd"] == synthetic.onboarding_script()
+
+
+def test_site_code_must_be_three_letters_or_digits(tmp_path):
+    """The script's -SiteCode validation, read from the generated script and applied as .NET would."""
+    import re
+
+    script = _kit(tmp_path)["New-MdeCmPackage.ps1"].decode("utf-8-sig")
+    pattern = re.search(r"\[ValidatePattern\('([^']*)'\)\]\r\n    \[string\] \$SiteCode,", script).group(1)
+    site_code = re.compile(pattern)
+    for good in ("ABC", "P01", "x9z"):
+        assert site_code.match(good), good
+    for bad in ("AB", "ABCD", "A-C", "AB ", "", "A$C"):
+        assert not site_code.match(bad), bad

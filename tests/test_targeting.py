@@ -1,20 +1,19 @@
 """WMI filter targeting (generator/targeting.py) and its GPMC .mof file (generator/formats/wmi_mof.py).
 
 The filters are held against a table of real Windows version/build/product-type triples by
-evaluating the generated WQL with a small evaluator written here. The evaluator follows WQL's
-typing on purpose: a quoted literal is compared *as a string* (so "9600" > "17763"), a bare
-number as a number. A query that orders build numbers as strings therefore fails these tests;
-``test_evaluator_catches_string_ordering_trap`` proves it does.
+evaluating the generated WQL with the small evaluator in tests/wql.py (shared with
+test_cm_targeting.py). The evaluator follows WQL's typing on purpose: a quoted literal is compared
+*as a string* (so "9600" > "17763"), a bare number as a number. A query that orders build numbers
+as strings therefore fails these tests; ``test_evaluator_catches_string_ordering_trap`` proves it does.
 """
 
 from __future__ import annotations
 
 import codecs
 import datetime as dt
-import re
 import uuid
 from dataclasses import dataclass, replace
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -26,184 +25,12 @@ from generator.errors import MdegenError
 from generator.formats import wmi_mof
 from generator.formats.wmi_mof import WmiMofError
 from generator.targeting import wmi_filter_for, wql_for
-
-# --- A tiny WQL evaluator ------------------------------------------------------------------------
-
-_WQL_TOKEN = re.compile(r"""
-    (?P<ws>\s+)
-  | (?P<string>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')
-  | (?P<number>-?\d+(?:\.\d+)?(?![\w.]))
-  | (?P<op><=|>=|<>|!=|=|<|>)
-  | (?P<paren>[()])
-  | (?P<star>\*)
-  | (?P<word>[A-Za-z_][A-Za-z0-9_]*)
-""", re.VERBOSE)
-
-
-@dataclass(frozen=True)
-class Cmp:
-    prop: str
-    op: str          # = <> < > <= >= LIKE
-    value: str | int | float
-
-
-@dataclass(frozen=True)
-class Not:
-    arg: Any
-
-
-@dataclass(frozen=True)
-class BoolOp:
-    op: str          # AND / OR
-    args: tuple[Any, ...]
-
-
-@dataclass(frozen=True)
-class Query:
-    cls: str
-    where: Any
-
-
-def _tokens(text: str) -> list[tuple[str, str]]:
-    out, pos = [], 0
-    while pos < len(text):
-        m = _WQL_TOKEN.match(text, pos)
-        if not m:
-            raise SyntaxError(f"WQL: unexpected {text[pos:pos + 15]!r}")
-        if m.lastgroup != "ws":
-            out.append((m.lastgroup, m.group()))
-        pos = m.end()
-    return out
-
-
-class _WqlParser:
-    def __init__(self, text: str) -> None:
-        self.toks = _tokens(text)
-        self.i = 0
-
-    def peek(self) -> tuple[str, str] | None:
-        return self.toks[self.i] if self.i < len(self.toks) else None
-
-    def kw(self, word: str) -> bool:
-        tok = self.peek()
-        if tok and tok[0] == "word" and tok[1].upper() == word:
-            self.i += 1
-            return True
-        return False
-
-    def expect(self, kind: str, value: str | None = None) -> str:
-        tok = self.peek()
-        if not tok or tok[0] != kind or (value is not None and tok[1].upper() != value):
-            raise SyntaxError(f"WQL: expected {value or kind}, found {tok}")
-        self.i += 1
-        return tok[1]
-
-    def query(self) -> Query:
-        self.expect("word", "SELECT")
-        self.expect("star")
-        self.expect("word", "FROM")
-        cls = self.expect("word")
-        self.expect("word", "WHERE")
-        where = self.or_()
-        if self.peek() is not None:
-            raise SyntaxError(f"WQL: trailing {self.peek()}")
-        return Query(cls, where)
-
-    def or_(self) -> Any:
-        args = [self.and_()]
-        while self.kw("OR"):
-            args.append(self.and_())
-        return args[0] if len(args) == 1 else BoolOp("OR", tuple(args))
-
-    def and_(self) -> Any:
-        args = [self.not_()]
-        while self.kw("AND"):
-            args.append(self.not_())
-        return args[0] if len(args) == 1 else BoolOp("AND", tuple(args))
-
-    def not_(self) -> Any:
-        if self.kw("NOT"):
-            return Not(self.not_())
-        tok = self.peek()
-        if tok == ("paren", "("):
-            self.i += 1
-            inner = self.or_()
-            self.expect("paren")
-            return inner
-        prop = self.expect("word")
-        if self.kw("LIKE"):
-            op = "LIKE"
-        else:
-            op = self.expect("op")
-            op = "<>" if op == "!=" else op
-        kind, lit = self.peek() or ("", "")
-        if kind == "string":
-            value: str | int | float = re.sub(r"\\(.)", r"\1", lit[1:-1])
-        elif kind == "number" and op != "LIKE":
-            value = float(lit) if "." in lit else int(lit)
-        else:
-            raise SyntaxError(f"WQL: expected a literal after {prop} {op}, found {lit!r}")
-        self.i += 1
-        return Cmp(prop, op, value)
-
-
-def parse_wql(text: str) -> Query:
-    return _WqlParser(text).query()
-
-
-def _like(value: str, pattern: str) -> bool:
-    rx, i = "", 0
-    while i < len(pattern):
-        ch = pattern[i]
-        if ch == "%":
-            rx += ".*"
-        elif ch == "_":
-            rx += "."
-        elif ch == "[":
-            end = pattern.index("]", i + 1)
-            body = pattern[i + 1:end]
-            rx += "[" + ("^" + re.escape(body[1:]) if body.startswith("^") else re.escape(body).replace("\\-", "-")) + "]"
-            i = end
-        else:
-            rx += re.escape(ch)
-        i += 1
-    return re.fullmatch(rx, value, re.IGNORECASE | re.DOTALL) is not None
-
-
-_ORDER: dict[str, Callable[[Any, Any], bool]] = {
-    "=": lambda a, b: a == b, "<>": lambda a, b: a != b, "<": lambda a, b: a < b,
-    ">": lambda a, b: a > b, "<=": lambda a, b: a <= b, ">=": lambda a, b: a >= b,
-}
-
-
-def _eval(node: Any, row: dict[str, Any]) -> bool:
-    if isinstance(node, BoolOp):
-        results = [_eval(a, row) for a in node.args]
-        return all(results) if node.op == "AND" else any(results)
-    if isinstance(node, Not):
-        return not _eval(node.arg, row)
-    assert isinstance(node, Cmp)
-    actual = row[node.prop]
-    if node.op == "LIKE":
-        return _like(str(actual), str(node.value))
-    if isinstance(node.value, str):
-        # String literal: compare as text (case-insensitive, like WMI). This is the trap.
-        return _ORDER[node.op](str(actual).casefold(), node.value.casefold())
-    return _ORDER[node.op](float(actual), float(node.value))
+from wql import comparisons as _comparisons
+from wql import matches, parse_wql
 
 
 def wql_matches(query: str, row: dict[str, Any]) -> bool:
-    q = parse_wql(query)
-    assert q.cls.lower() == "win32_operatingsystem"
-    return _eval(q.where, row)
-
-
-def _comparisons(node: Any) -> list[Cmp]:
-    if isinstance(node, BoolOp):
-        return [c for a in node.args for c in _comparisons(a)]
-    if isinstance(node, Not):
-        return _comparisons(node.arg)
-    return [node]
+    return matches(query, row, "Win32_OperatingSystem")
 
 
 # --- Real OS triples -----------------------------------------------------------------------------
