@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from generator import portal
 from generator.config import Config
 from generator.errors import PackageError
+from generator.policy import inactive_in_passive_mode
 from generator.portal import PortalPackage
 
 
@@ -76,5 +77,12 @@ def load_inputs(config: Config, *, today: dt.date, purpose: str) -> Inputs:
             portal.check_same_org(onboarding, vdi)
         except PackageError as exc:
             raise PackageError(f"packages.vdi: {exc}") from None
+
+    for et in config.effective_targets():
+        inactive = inactive_in_passive_mode(et.settings)
+        if inactive:
+            names = ", ".join(s.field for s in inactive)
+            warnings.append(f"target {et.name!r}: passive mode is on, so Defender Antivirus does not enforce {names} "
+                            "until passive mode ends")
 
     return Inputs(config=config, onboarding=onboarding, offboarding=offboarding, vdi=vdi, warnings=tuple(warnings))

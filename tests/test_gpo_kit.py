@@ -242,3 +242,23 @@ def test_changing_one_target_changes_only_its_files(tmp_path, monkeypatch):
     assert len({p.split("/")[1] for p in diff if p.startswith("GPOs/{")}) == 1, diff
     assert {p for p in diff if not p.startswith("GPOs/{")} <= {"HANDOFF.md", "GPOs/manifest.xml", "Import-MdeGpo.ps1"}
     assert any(p.endswith("registry.pol") for p in diff)
+
+
+def test_passive_mode_beside_features_it_disables_is_warned(tmp_path):
+    (tmp_path / "on.zip").write_bytes(synthetic.onboarding_zip())
+    text = BASE.replace("  offboarding: off.cmd\n", "")
+    for key, default in DEFAULTS.items():
+        text = text.replace(key, json.dumps(default), 1)
+    text = text.replace("  device_tag:", "  pua_protection: block\n  device_tag:")
+    cfg = config_mod.loads(text, source="mdegen.yaml", base_dir=tmp_path)
+    warnings = load_inputs(cfg, today=TODAY, purpose="GPO onboarding").warnings
+    assert len(warnings) == 2 and all("pua_protection" in w for w in warnings)   # both targets
+    off = config_mod.loads(text.replace("passive_mode: true", "passive_mode: false"), source="x", base_dir=tmp_path)
+    assert load_inputs(off, today=TODAY, purpose="GPO onboarding").warnings == ()
+
+
+def test_offboarding_link_refused_where_an_onboarding_gpo_already_applies(tmp_path):
+    script = _kit(tmp_path)["Import-MdeGpo.ps1"].decode("utf-8-sig")
+    guard = script.index("InheritedGpoLinks")
+    link = script.index("New-GPLink", guard)
+    assert "Stop-Import" in script[guard:link]          # the check stops before any link is made

@@ -29,7 +29,14 @@ from generator.config import SERVER_LABELS, Config, EffectiveTarget, Settings
 from generator.errors import ConfigError
 from generator.formats import gpo_backup, regpol, wmi_mof
 from generator.inputs import Inputs
-from generator.policy import ASR_MODE_DATA, ASR_RULES_KEY, RegistryValue, describe, registry_values
+from generator.policy import (
+    ASR_MODE_DATA,
+    ASR_RULES_KEY,
+    RegistryValue,
+    describe,
+    inactive_in_passive_mode,
+    registry_values,
+)
 from generator.targeting import wmi_filter_for
 from generator.templating import markdown_cell, render, to_crlf
 from generator.writer import sha256_hex
@@ -177,9 +184,11 @@ def _hklm_path(key: str) -> str:
 
 
 def _settings_rows(settings: Settings) -> list[dict[str, str]]:
+    inactive = {s.field for s in inactive_in_passive_mode(settings)}
     return [
-        {"title": markdown_cell(s.title), "value": markdown_cell(text), "key": _hklm_path(s.key),
-         "value_name": s.value_name, "shown_by": s.shown_by}
+        {"title": markdown_cell(s.title),
+         "value": markdown_cell(text) + (" (inactive while passive mode is on)" if s.field in inactive else ""),
+         "key": _hklm_path(s.key), "value_name": s.value_name, "shown_by": s.shown_by}
         for s, text in describe(settings)
     ]
 
@@ -192,6 +201,7 @@ def handoff(inputs: Inputs, gpos: list[GpoDefinition], files: list[OutputFile]) 
         targets.append({
             "name": markdown_cell(et.name),
             "name_ps": et.name,             # target names cannot hold quotes (config.Target)
+            "ou_example": "OU=Servers," + ",".join(f"DC={part}" for part in cfg.ad_domain.split(".")),
             "gpo": markdown_cell(gpo.display_name),
             "backup_id": braced(gpo.backup_id),
             "servers": markdown_cell(_releases_text(et)),
@@ -212,6 +222,7 @@ def handoff(inputs: Inputs, gpos: list[GpoDefinition], files: list[OutputFile]) 
         mdegen_version=__version__,
         domain=cfg.ad_domain,
         share=cfg.share,
+        any_dcs=any(et.target.domain_controllers for et in cfg.effective_targets()),
         onboarding_script=inputs.onboarding.script_name,
         targets=targets,
         offboarding=None if off is None else {

@@ -598,6 +598,20 @@ try {
                 Add-Result -Kind 'GPO link' -Name $label -Outcome 'unchanged' -Detail ('existing link left as it is (enabled: {0})' -f $links[0].Enabled)
                 continue
             }
+            if ($def.Role -eq 'offboarding') {
+                # Links made in earlier runs, or on a parent OU or the domain, count too: the
+                # OU's inherited links show every onboarding GPO that already reaches it.
+                $onboardingNames = @($Gpos | Where-Object { $_.Role -eq 'onboarding' } | ForEach-Object { $_.DisplayName })
+                try {
+                    $reaching = @((Get-GPInheritance -Target $ou -Domain $dns -Server $dc).InheritedGpoLinks | Where-Object { $onboardingNames -contains $_.DisplayName })
+                }
+                catch {
+                    Stop-Import -Step $step -Object $object -Reason $_.Exception.Message -Fix 'Check the OU''s distinguished name and that you can read its links, then run again.'
+                }
+                if ($reaching.Count -gt 0) {
+                    Stop-Import -Step $step -Object $object -Reason ('Onboarding GPO ''{0}'' already applies to {1}: servers there would be offboarded and onboarded again at every refresh.' -f $reaching[0].DisplayName, $ou) -Fix 'Unlink the onboarding GPO from this OU and its parents (or move the servers to offboard into an OU it does not reach), then run again.'
+                }
+            }
             if ($PSCmdlet.ShouldProcess($ou, ('Link GPO ''{0}'' ({1})' -f $def.DisplayName, $enabledText))) {
                 try {
                     $null = New-GPLink -Guid $gpo.Id -Target $ou -LinkEnabled $linkEnabled -Domain $dns -Server $dc -Confirm:$false
