@@ -174,6 +174,22 @@ def inspect(
         typer.echo(portal.format_facts(pkg, _today()))
 
 
+# --- generating commands ------------------------------------------------------------------------
+
+
+def _generate(config: Path, output: Path, force: bool, *, kit: str, build, purpose: str) -> None:
+    """The shape every generating command shares: config and packages in, one kit folder out."""
+    from generator import writer
+    from generator.inputs import load_inputs
+
+    cfg = config_mod.load(config)
+    inputs = load_inputs(cfg, today=_today(), purpose=purpose)
+    _warn(inputs.warnings)
+    files = writer.finish_kit(kit, cfg, build(inputs))
+    folder = writer.write_kit(output, kit, files, force=force)
+    typer.echo(f"wrote {len(files)} files to {folder}")
+
+
 # --- gpo ------------------------------------------------------------------------------------------
 
 
@@ -187,16 +203,9 @@ def gpo(
     force: ForceOpt = False,
 ) -> None:
     """Write the Group Policy kit: GPO backups per target, WMI filters, share files, ADMX/ADML."""
-    from generator import writer
     from generator.builders.gpo import KIT, build_gpo_kit
-    from generator.inputs import load_inputs
 
-    cfg = config_mod.load(config)
-    inputs = load_inputs(cfg, today=_today(), purpose="GPO onboarding")
-    _warn(inputs.warnings)
-    files = writer.finish_kit(KIT, cfg, build_gpo_kit(inputs))
-    folder = writer.write_kit(output, KIT, files, force=force)
-    typer.echo(f"wrote {len(files)} files to {folder}")
+    _generate(config, output, force, kit=KIT, build=build_gpo_kit, purpose="GPO onboarding")
 
 
 # --- sccm-package ---------------------------------------------------------------------------------
@@ -212,16 +221,9 @@ def sccm_package(
     force: ForceOpt = False,
 ) -> None:
     """Write the Configuration Manager kit: packages, programs, collections and compliance checks."""
-    from generator import writer
     from generator.builders.sccm import KIT, build_sccm_kit
-    from generator.inputs import load_inputs
 
-    cfg = config_mod.load(config)
-    inputs = load_inputs(cfg, today=_today(), purpose="SCCM onboarding")
-    _warn(inputs.warnings)
-    files = writer.finish_kit(KIT, cfg, build_sccm_kit(inputs))
-    folder = writer.write_kit(output, KIT, files, force=force)
-    typer.echo(f"wrote {len(files)} files to {folder}")
+    _generate(config, output, force, kit=KIT, build=build_sccm_kit, purpose="SCCM onboarding")
 
 
 # --- entry point ----------------------------------------------------------------------------------
