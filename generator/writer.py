@@ -15,7 +15,6 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from generator import __version__
@@ -26,12 +25,6 @@ from generator.errors import OutputError
 MANIFEST_NAME = "manifest.json"
 SUMS_NAME = "SHA256SUMS"
 GENERATOR_MARK = "mdegen"
-
-
-@dataclass(frozen=True)
-class WrittenKit:
-    folder: Path
-    files: tuple[OutputFile, ...]     # including manifest.json and SHA256SUMS
 
 
 def sha256_hex(data: bytes) -> str:

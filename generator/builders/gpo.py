@@ -26,7 +26,7 @@ from generator.builders.gpo_model import GpoDefinition, ImmediateTask, WmiFilter
 from generator.builders.import_script import render_import_script
 from generator.builders.policy_definitions import build_policy_definitions
 from generator.config import SERVER_LABELS, Config, EffectiveTarget, Settings
-from generator.errors import ConfigError
+from generator.errors import ConfigError, MdegenError
 from generator.formats import gpo_backup, regpol, wmi_mof
 from generator.inputs import Inputs
 from generator.policy import (
@@ -254,11 +254,13 @@ def build_gpo_kit(inputs: Inputs) -> list[OutputFile]:
                     f"WmiFilters/{_file_stem(gpo.target_name or gpo.display_name)}.mof",
                     wmi_mof.dumps(gpo.wmi_filter, domain=cfg.ad_domain, author=TASK_AUTHOR,
                                   created=_release_time(cfg))))
-    except ValueError as exc:
-        # Format writers refuse text their format cannot carry; every value comes from the config.
+        files += _share_files(inputs)
+        files.append(OutputFile("Import-MdeGpo.ps1", render_import_script(
+            gpos, organization=cfg.organization, release=cfg.release.version,
+            admx_files=[f.path for f in policy_definitions])))
+    except ConfigError:
+        raise
+    except (MdegenError, ValueError) as exc:
+        # Format writers refuse what their format cannot carry; every value comes from the config.
         raise ConfigError(f"cannot build the GPO kit: {exc}") from None
-    files += _share_files(inputs)
-    files.append(OutputFile("Import-MdeGpo.ps1", render_import_script(
-        gpos, organization=cfg.organization, release=cfg.release.version,
-        admx_files=[f.path for f in policy_definitions])))
     return files + [handoff(inputs, gpos, files)]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 
@@ -53,7 +53,6 @@ class GpoDefinition:
     registry_pol: bytes | None              # Machine\registry.pol, None when no setting is configured
     task: ImmediateTask
     wmi_filter: WmiFilter | None = None
-    notes: tuple[str, ...] = field(default=())   # extra lines for the handoff
 
 
 def braced(guid: uuid.UUID) -> str:

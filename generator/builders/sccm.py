@@ -49,9 +49,13 @@ def _stem(name: str) -> str:
     return re.sub(r"\s+", "-", name)
 
 
-def _supported_clients(et: EffectiveTarget) -> tuple[tuple[str, str, str], ...]:
-    # One version range per build: the platform check then admits exactly the target's builds.
-    return tuple((PLATFORM, f"10.00.{b}.0000", f"10.00.{b}.9999") for b in et.target.builds())
+def _supported_clients(builds: list[str] | tuple[str, ...]) -> tuple[tuple[str, str, str], ...]:
+    # One version range per build: the platform check then admits exactly these builds.
+    return tuple((PLATFORM, f"10.00.{b}.0000", f"10.00.{b}.9999") for b in builds)
+
+
+def onboarding_package_name(target_name: str) -> str:
+    return f"MDE Onboarding - {target_name}"
 
 
 def _servers_text(et: EffectiveTarget) -> str:
@@ -73,7 +77,7 @@ def onboarding_package(inputs: Inputs, et: EffectiveTarget) -> CmPackage:
         role="onboarding",
         target_name=et.name,
         folder=f"MDE-Onboarding-{_stem(et.name)}",
-        name=f"MDE Onboarding - {et.name}",
+        name=onboarding_package_name(et.name),
         version=cfg.release.version,
         publisher=PUBLISHER,
         language=LANGUAGE,
@@ -85,13 +89,13 @@ def onboarding_package(inputs: Inputs, et: EffectiveTarget) -> CmPackage:
             comment=f"Runs the Defender for Endpoint onboarding script ({mode}); exit code = script error id",
             estimated_run_minutes=RUN_MINUTES,
             estimated_disk_mb=1,
-            supported_clients=_supported_clients(et),
+            supported_clients=_supported_clients(et.target.builds()),
         ),
         files=tuple(files),
         collection=cm_collection_for(cfg, et.target),
         compliance=CmCompliance(
-            ci_name=f"MDE Onboarding - {et.name}",
-            baseline_name=f"MDE Onboarding - {et.name}",
+            ci_name=onboarding_package_name(et.name),
+            baseline_name=onboarding_package_name(et.name),
             description=f"Reports whether {_servers_text(et)} are onboarded to Defender for Endpoint"
                         + ("" if passive is None else f" and have {mode}") + ". Non-remediating. mdegen",
             settings=discovery_settings(passive),
@@ -123,7 +127,7 @@ def offboarding_package(inputs: Inputs) -> CmPackage | None:
             comment=f"Runs the Defender for Endpoint offboarding script (valid until {until})",
             estimated_run_minutes=RUN_MINUTES,
             estimated_disk_mb=1,
-            supported_clients=tuple((PLATFORM, f"10.00.{b}.0000", f"10.00.{b}.9999") for b in all_builds),
+            supported_clients=_supported_clients(all_builds),
         ),
         files=((pkg.script_name, pkg.script),),
     )
@@ -133,11 +137,11 @@ def _check_name_lengths(inputs: Inputs) -> None:
     """The console limits package names to 50 characters: name the target whose name is too long."""
     limit = pdf_sms.PACKAGE_LIMITS["Name"]
     for i, et in enumerate(inputs.config.effective_targets()):
-        name = f"MDE Onboarding - {et.name}"
+        name = onboarding_package_name(et.name)
         if len(name) > limit:
             raise ConfigError(
                 f"the SCCM package name {name!r} would be {len(name)} characters; Configuration Manager allows "
-                f"{limit}: shorten the target name to at most {limit - len('MDE Onboarding - ')} characters",
+                f"{limit}: shorten the target name to at most {limit - len(onboarding_package_name(''))} characters",
                 field=f"targets[{i}].name")
 
 
@@ -157,12 +161,12 @@ def _package_files(p: CmPackage) -> list[OutputFile]:
 
 def handoff(inputs: Inputs, packages: list[CmPackage], files: list[OutputFile]) -> OutputFile:
     cfg = inputs.config
-    servers = {f"MDE Onboarding - {et.name}": _servers_text(et) for et in cfg.effective_targets()}
+    servers = {et.name: _servers_text(et) for et in cfg.effective_targets()}
     rows = []
     for p in packages:
         rows.append({
             "name": markdown_cell(p.name),
-            "servers": markdown_cell(servers.get(p.name, "the collection you deploy it to")),
+            "servers": markdown_cell(servers[p.target_name] if p.target_name else "the collection you deploy it to"),
             "command_line": p.program.command_line,
             "folder": p.folder,
             "collection": markdown_cell(p.collection.name) if p.collection else "",
