@@ -2,6 +2,10 @@
 
 Only this module prints or exits. Errors from bad input (MdegenError) become one message on stderr
 and exit code 2; `--debug` shows the traceback instead.
+
+The generating commands come from the kit registry (generator/kits.py): one command per kit.
+Start-up stays cheap: this module imports no config model, codec or template engine at the top;
+each command imports what it uses when it runs.
 """
 
 from __future__ import annotations
@@ -14,19 +18,23 @@ from typing import Annotated, Optional
 
 import typer
 
-from generator import __version__
-from generator import config as config_mod
+from generator import __version__, kits
+from generator.defaults import DEFAULT_CONFIG_NAME, DEFAULT_OUTPUT
 from generator.errors import ConfigError, MdegenError, OutputError, PackageError
+from generator.kits import Kit
 
-app = typer.Typer(
-    name="mdegen",
-    help="Generate the artifacts that onboard Windows Server fleets to Microsoft Defender for Endpoint.",
-    add_completion=False,
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
+
+def _new_app() -> typer.Typer:
+    return typer.Typer(
+        name="mdegen",
+        help="Generate the artifacts that onboard Windows Server fleets to Microsoft Defender for Endpoint.",
+        add_completion=False,
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+
 
 ConfigOpt = Annotated[Path, typer.Option("-c", "--config", help="Config file.", show_default=True)]
 OutputOpt = Annotated[Path, typer.Option("-o", "--output", help="Output folder; each command writes its own kit folder in it.",
@@ -42,7 +50,6 @@ def _version(value: bool) -> None:
         raise typer.Exit(0)
 
 
-@app.callback()
 def _root(
     version: Annotated[Optional[bool], typer.Option("--version", callback=_version, is_eager=True,
                                                     help="Print the version and exit.")] = None,
@@ -65,11 +72,8 @@ def _today() -> dt.date:
 # --- init -----------------------------------------------------------------------------------------
 
 
-@app.command(epilog="Examples:\n\n  mdegen init                     # writes ./mdegen.yaml\n\n"
-                    "  mdegen init --example example   # writes example/mdegen.yaml and a fake portal package\n\n"
-                    "  mdegen gpo -c example/mdegen.yaml -o output")
 def init(
-    config: ConfigOpt = Path(config_mod.DEFAULT_CONFIG_NAME),
+    config: ConfigOpt = Path(DEFAULT_CONFIG_NAME),
     example: Annotated[Optional[Path], typer.Option("--example", metavar="DIR",
                        help="Write a complete runnable example (config plus a synthetic, fake portal package) into DIR.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite existing files.")] = False,
@@ -99,53 +103,71 @@ def init(
         typer.echo(f"next: mdegen gpo -c {base / 'mdegen.yaml'} -o output")
 
 
+_INIT_EPILOG = ("Examples:\n\n  mdegen init                     # writes ./mdegen.yaml\n\n"
+                "  mdegen init --example example   # writes example/mdegen.yaml and a fake portal package\n\n"
+                "  mdegen gpo -c example/mdegen.yaml -o output")
+
+
 # --- schema ---------------------------------------------------------------------------------------
 
 
-@app.command(epilog="Example:\n\n  mdegen schema > mdegen.schema.json\n\n"
-                    "  (then add '# yaml-language-server: $schema=mdegen.schema.json' to mdegen.yaml)")
 def schema() -> None:
     """Print the config file's JSON Schema (for editors and review)."""
+    from generator import config as config_mod
+
     typer.echo(json.dumps(config_mod.json_schema(), indent=2, sort_keys=True))
+
+
+_SCHEMA_EPILOG = ("Example:\n\n  mdegen schema > mdegen.schema.json\n\n"
+                  "  (then add '# yaml-language-server: $schema=mdegen.schema.json' to mdegen.yaml)")
 
 
 # --- validate -------------------------------------------------------------------------------------
 
 
-@app.command(epilog="Example:\n\n  mdegen validate -c mdegen.yaml")
-def validate(config: ConfigOpt = Path(config_mod.DEFAULT_CONFIG_NAME)) -> None:
-    """Check the config and the portal packages; print what would be generated."""
-    from generator import policy
-    from generator.builders.gpo import build_gpo_kit
-    from generator.builders.sccm import build_sccm_kit
-    from generator.inputs import load_inputs
+def validate(config: ConfigOpt = Path(DEFAULT_CONFIG_NAME)) -> None:
+    """Check the config and the portal packages; print what each kit would write."""
+    from generator import policy, project as project_mod
 
-    cfg = config_mod.load(config)
-    inputs = load_inputs(cfg, today=_today(), purpose="GPO and SCCM onboarding")
-    _warn(inputs.warnings)
+    registry = kits.KITS
+    project = project_mod.load(config, packages=kits.packages_for(registry), today=_today(),
+                               purpose=kits.purpose_of(registry))
+    _warn(project.warnings)
+    cfg = project.config
     out = [f"config {config}: valid (organization {cfg.organization!r}, release {cfg.release.version} of {cfg.release.date})",
-           f"share: {cfg.share}"]
-    for which in ("onboarding", "offboarding", "vdi"):
-        pkg = getattr(inputs, which)
+           f"share: {cfg.share if cfg.share is not None else '(none)'}"]
+    for which in project_mod.PACKAGE_NAMES:
+        pkg = getattr(project, which)
         if pkg is not None:
             out.append(f"{which} package: {pkg.source.name} ({pkg.kind.value}, org {pkg.facts.org_id}, "
                        f"version {pkg.facts.version})")
     configured = policy.describe(cfg.settings)
     out.append(f"settings ({len(configured)} configured):")
     out += [f"  {s.field}: {text}  -> {s.title}" for s, text in configured] or ["  (none: no registry.pol will be written)"]
-    out.append("mdegen gpo would write:")
-    out += [f"  gpo/{f.path}" for f in build_gpo_kit(inputs)]
-    out.append("mdegen sccm-package would write:")
-    out += [f"  sccm/{f.path}" for f in build_sccm_kit(inputs)]
+    failed = []
+    for kit in registry:
+        # A kit that cannot be built from this config is reported, not fatal: an SCCM-only config
+        # needs no share. The command exits 2 only when no kit can be built.
+        try:
+            _warn(kit.check(project))
+            files = kit.build(project)
+        except ConfigError as exc:
+            failed.append(kit)
+            out.append(f"mdegen {kit.command} cannot be built: {exc}")
+            continue
+        out.append(f"mdegen {kit.command} would write:")
+        out += [f"  {kit.name}/{f.path}" for f in files]
     typer.echo("\n".join(out))
+    if len(failed) == len(registry):
+        raise ConfigError("no kit can be built from this config (see above)", path=config)
+
+
+_VALIDATE_EPILOG = "Example:\n\n  mdegen validate -c mdegen.yaml"
 
 
 # --- inspect --------------------------------------------------------------------------------------
 
 
-@app.command(epilog="Examples:\n\n  mdegen inspect WindowsDefenderATPOnboardingPackage.zip\n\n"
-                    "  mdegen inspect --json WindowsDefenderATPOffboardingScript_valid_until_2026-12-01.cmd\n\n"
-                    "  mdegen inspect 'output/gpo/GPOs/{...}/DomainSysvol/GPO/Machine/registry.pol'")
 def inspect(
     path: Annotated[Path, typer.Argument(help="A portal package (zip or .cmd) or a registry.pol file.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
@@ -174,56 +196,54 @@ def inspect(
         typer.echo(portal.format_facts(pkg, _today()))
 
 
-# --- generating commands ------------------------------------------------------------------------
+_INSPECT_EPILOG = ("Examples:\n\n  mdegen inspect WindowsDefenderATPOnboardingPackage.zip\n\n"
+                   "  mdegen inspect --json WindowsDefenderATPOffboardingScript_valid_until_2026-12-01.cmd\n\n"
+                   "  mdegen inspect 'output/gpo/GPOs/{...}/DomainSysvol/GPO/Machine/registry.pol'")
 
 
-def _generate(config: Path, output: Path, force: bool, *, kit: str, build, purpose: str) -> None:
-    """The shape every generating command shares: config and packages in, one kit folder out."""
-    from generator import writer
-    from generator.inputs import load_inputs
+# --- generating commands: one per kit of the registry ---------------------------------------------
 
-    cfg = config_mod.load(config)
-    inputs = load_inputs(cfg, today=_today(), purpose=purpose)
-    _warn(inputs.warnings)
-    files = writer.finish_kit(kit, cfg, build(inputs))
-    folder = writer.write_kit(output, kit, files, force=force)
+
+def generate(kit: Kit, config: Path, output: Path, force: bool) -> Path:
+    """What every generating command does: config and the kit's packages in, one kit folder out."""
+    from generator import project as project_mod, writer
+
+    project = project_mod.load(config, packages=kit.packages, today=_today(), purpose=kits.purpose_of([kit]))
+    _warn(project.warnings)
+    _warn(kit.check(project))
+    files = writer.finish_kit(kit.name, project.config, kit.build(project))
+    folder = writer.write_kit(output, kit.name, files, force=force)
     typer.echo(f"wrote {len(files)} files to {folder}")
+    return folder
 
 
-# --- gpo ------------------------------------------------------------------------------------------
+def _kit_command(kit: Kit):
+    def command(
+        config: ConfigOpt = Path(DEFAULT_CONFIG_NAME),
+        output: OutputOpt = Path(DEFAULT_OUTPUT),
+        force: ForceOpt = False,
+    ) -> None:
+        generate(kit, config, output, force)
+
+    command.__doc__ = kit.summary
+    command.__name__ = kit.command.replace("-", "_")
+    return command
 
 
-@app.command(epilog="Example:\n\n  mdegen gpo -c mdegen.yaml -o output\n\n"
-                    "  writes output/gpo/: GPOs/ (GPMC backups for Import-GPO), WmiFilters/, share/,\n"
-                    "  PolicyDefinitions/ (ADMX + en-US ADML), Import-MdeGpo.ps1, HANDOFF.md,\n"
-                    "  manifest.json and SHA256SUMS")
-def gpo(
-    config: ConfigOpt = Path(config_mod.DEFAULT_CONFIG_NAME),
-    output: OutputOpt = Path("output"),
-    force: ForceOpt = False,
-) -> None:
-    """Write the Group Policy kit: GPO backups per target, WMI filters, share files, ADMX/ADML."""
-    from generator.builders.gpo import KIT, build_gpo_kit
-
-    _generate(config, output, force, kit=KIT, build=build_gpo_kit, purpose="GPO onboarding")
-
-
-# --- sccm-package ---------------------------------------------------------------------------------
-
-
-@app.command("sccm-package", epilog="Example:\n\n  mdegen sccm-package -c mdegen.yaml -o output\n\n"
-                                    "  writes output/sccm/: packages/ (source folders with the .sms definitions),\n"
-                                    "  compliance/ (discovery scripts), New-MdeCmPackage.ps1, HANDOFF.md,\n"
-                                    "  manifest.json and SHA256SUMS")
-def sccm_package(
-    config: ConfigOpt = Path(config_mod.DEFAULT_CONFIG_NAME),
-    output: OutputOpt = Path("output"),
-    force: ForceOpt = False,
-) -> None:
-    """Write the Configuration Manager kit: packages, programs, collections and compliance checks."""
-    from generator.builders.sccm import KIT, build_sccm_kit
-
-    _generate(config, output, force, kit=KIT, build=build_sccm_kit, purpose="SCCM onboarding")
+def make_app(registry: tuple[Kit, ...] | None = None) -> typer.Typer:
+    """The CLI with one generating command per kit of ``registry`` (default: kits.KITS)."""
+    registry = kits.KITS if registry is None else registry
+    app = _new_app()
+    app.callback()(_root)
+    app.command(epilog=_INIT_EPILOG)(init)
+    app.command(epilog=_SCHEMA_EPILOG)(schema)
+    app.command(epilog=_VALIDATE_EPILOG)(validate)
+    app.command(epilog=_INSPECT_EPILOG)(inspect)
+    for kit in registry:
+        epilog = (f"Example:\n\n  mdegen {kit.command} -c mdegen.yaml -o output\n\n"
+                  f"  writes output/{kit.name}/: {kit.writes}")
+        app.command(kit.command, epilog=epilog)(_kit_command(kit))
+    return app
 
 
 # --- entry point ----------------------------------------------------------------------------------
@@ -233,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI. Usage errors are reported by Typer (exit 2); MdegenError becomes one line (exit 2)."""
     args = sys.argv[1:] if argv is None else argv
     try:
-        app(args=args, prog_name="mdegen", standalone_mode=True)
+        make_app()(args=args, prog_name="mdegen", standalone_mode=True)
         code = 0
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)

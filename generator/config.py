@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import uuid
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -23,10 +22,11 @@ from pydantic import (
     field_validator,
 )
 
+from generator import releases
+from generator.defaults import DEFAULT_CONFIG_NAME  # noqa: F401  (re-exported for callers)
 from generator.errors import ConfigError
 
 CONFIG_VERSION = 1
-DEFAULT_CONFIG_NAME = "mdegen.yaml"
 
 # Characters that no name, tag or path mdegen writes may hold: control characters (newlines break
 # every line-based format) and NUL. Per-field rules below refuse more where a format needs it.
@@ -199,34 +199,18 @@ class Settings(StrictModel):
 
 # --- Targets --------------------------------------------------------------------------------------
 
-# Windows Server releases the portal's onboarding script onboards by itself (no agent first), with
-# the build numbers that identify them. SAC covers the Semi-Annual Channel releases 1803 to 20H2 and
-# the Annual Channel 23H2; 1809 shares build 17763 with Server 2019.
-SERVER_BUILDS: dict[str, tuple[str, ...]] = {
-    "2019": ("17763",),
-    "2022": ("20348",),
-    "2025": ("26100",),
-    "sac": ("17134", "17763", "18362", "18363", "19041", "19042", "25398"),
-}
-SERVER_LABELS = {
-    "2019": "Windows Server 2019",
-    "2022": "Windows Server 2022",
-    "2025": "Windows Server 2025",
-    "sac": "Windows Server SAC 1803 and later",
-}
-# Releases that need an agent (MMA or the unified md4ws installer) before the script can onboard.
-_AGENT_RELEASES = {"2008r2", "2008 r2", "2008r2sp1", "2012r2", "2012 r2", "2012", "2016"}
 _TARGET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,39}$")
 DEFAULT_TARGET_NAME = "Servers"
 
-ServerRelease = Literal["2019", "2022", "2025", "sac"]
+# The releases a target may name: the keys of the release table (generator/releases.py).
+ServerRelease = Literal[tuple(r.key for r in releases.RELEASES)]  # type: ignore[valid-type]
 
 
 class Target(StrictModel):
     """A group of servers with its own GPO and WMI filter."""
 
     name: str = Field(description="Target name (letters, digits, space . _ -; up to 40), used in GPO and file names.")
-    os: list[ServerRelease] = Field(default_factory=lambda: ["2019", "2022", "2025"], min_length=1,
+    os: list[ServerRelease] = Field(default_factory=lambda: list(releases.DEFAULT_RELEASES), min_length=1,
                                     description="Windows Server releases this target covers: 2019, 2022, 2025, sac.")
     domain_controllers: bool | Literal["only"] = Field(
         default=False, description="false: member servers only (ProductType 3); true: member servers and domain "
@@ -248,27 +232,24 @@ class Target(StrictModel):
         out = []
         for item in v:
             text = str(item).strip().lower() if isinstance(item, (str, int)) and not isinstance(item, bool) else item
-            if isinstance(text, str) and text.replace("windows server", "").strip() in _AGENT_RELEASES:
+            if isinstance(text, str) and text.replace("windows server", "").strip() in releases.AGENT_RELEASE_SPELLINGS:
                 raise ValueError(
-                    f"{item!r}: Windows Server 2008 R2, 2012 R2 and 2016 need an agent (MMA or the unified "
-                    "installer) before onboarding; mdegen's GPO kit covers 2019 and later for now")
+                    f"{item!r}: Windows Server 2008 R2, 2012 R2 and 2016 need an agent (the unified installer, "
+                    "the Defender deployment tool or MMA) before onboarding; this mdegen supports 2019 and later")
             out.append(text)
         if len(set(out)) != len(out):
             raise ValueError("lists a release twice")
         return out
 
     def builds(self) -> tuple[str, ...]:
-        return tuple(sorted({b for r in self.os for b in SERVER_BUILDS[r]}))
-
-    def server_kinds(self) -> str:
-        """'member servers', 'member servers and domain controllers' or 'domain controllers'."""
-        return {"only": "domain controllers", True: "member servers and domain controllers",
-                False: "member servers"}[self.domain_controllers]
+        return releases.builds_of(self.os)
 
     def product_types(self) -> tuple[int, ...]:
         if self.domain_controllers == "only":
-            return (2,)
-        return (2, 3) if self.domain_controllers else (3,)
+            return (releases.DOMAIN_CONTROLLER,)
+        if self.domain_controllers:
+            return (releases.DOMAIN_CONTROLLER, releases.MEMBER_SERVER)
+        return (releases.MEMBER_SERVER,)
 
 
 # --- The whole file -----------------------------------------------------------------------------
@@ -281,8 +262,9 @@ class Config(StrictModel):
     organization: PlainText = Field(max_length=64, description="Organisation name shown in GPO names, ADMX texts and handoff documents.")
     release: Release
     packages: Packages
-    share: UncPath = Field(description=r"UNC path with a fully qualified server name where the scripts will be "
-                                       r"hosted, e.g. \\fs01.contoso.com\MDE$\Onboarding")
+    share: UncPath | None = Field(default=None, description=r"UNC path with a fully qualified server name where "
+                                  r"the scripts will be hosted, e.g. \\fs01.contoso.com\MDE$\Onboarding (needed by "
+                                  r"the Group Policy kit).")
     domain: str | None = Field(default=None, description="Active Directory DNS domain the GPOs are for (recorded in the "
                                "GPO backups); defaults to the share server's domain, e.g. contoso.com for fs01.contoso.com.")
     settings: Settings = Field(default_factory=Settings, description="Defender policy values; each absent one is not configured.")
@@ -308,10 +290,12 @@ class Config(StrictModel):
         return v
 
     @property
-    def ad_domain(self) -> str:
+    def ad_domain(self) -> str | None:
         """The AD DNS domain: the configured one, else the share server's name without its host label."""
         if self.domain:
             return self.domain.lower()
+        if self.share is None:
+            return None
         server = self.share[2:].split("\\", 1)[0]
         return server.split(".", 1)[1].lower()
 
@@ -336,50 +320,22 @@ class Config(StrictModel):
                     covered[(build, ptype)] = t.name
         return v
 
-    def effective_targets(self) -> list["EffectiveTarget"]:
-        """Targets with their settings merged over the top-level settings (one default target if none)."""
-        targets = self.targets or [Target(name=DEFAULT_TARGET_NAME)]
-        out = []
-        for t in targets:
-            merged = Settings.model_validate({**self.settings.configured(), **t.settings.configured()})
-            out.append(EffectiveTarget(target=t, settings=merged))
-        return out
-
     def package_path(self, which: str) -> Path | None:
         p = getattr(self.packages, which)
         if p is None:
             return None
         return p if p.is_absolute() else (self.base_dir / p)
 
-    def stable_guid(self, *parts: str) -> uuid.UUID:
-        """A GUID derived from the organisation and ``parts``: the same config gives the same GUIDs."""
-        return uuid.uuid5(_MDEGEN_NAMESPACE, "\x1f".join((self.organization, *parts)))
-
-
-class EffectiveTarget(BaseModel):
-    """A target with its final settings."""
-
-    model_config = ConfigDict(frozen=True)
-    target: Target
-    settings: Settings
-
-    @property
-    def name(self) -> str:
-        return self.target.name
-
-
-# Namespace for uuid5-derived GUIDs (itself uuid5 of the DNS namespace and the tool's name).
-_MDEGEN_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_DNS, "mdegen.invalid")
-
 
 # --- Loading ------------------------------------------------------------------------------------
 
 
-class _YamlLoader(yaml.SafeLoader):
+class _YamlLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     """SafeLoader with YAML 1.2 booleans: only true/false are booleans.
 
     YAML 1.1 turns on/off/yes/no into booleans, which would make ``pua_protection: off`` a
-    confusing type error.
+    confusing type error. libyaml's parser is used when PyYAML was built with it (the resolver and
+    constructor stay Python, so the rules are the same); its nodes carry line numbers too.
     """
 
 
@@ -462,8 +418,13 @@ def _message(err: dict[str, Any]) -> str:
 def loads(text: str, *, source: str = "<config>", base_dir: Path | None = None) -> Config:
     """Parse and validate config text. Raises ConfigError naming the file, line and field."""
     try:
-        root = yaml.compose(text, Loader=_YamlLoader)
-        data = yaml.load(text, Loader=_YamlLoader)
+        # One parse: the node tree gives line numbers for errors, and the data is built from it.
+        loader = _YamlLoader(text)
+        try:
+            root = loader.get_single_node()
+            data = loader.construct_document(root) if root is not None else None
+        finally:
+            loader.dispose()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None

@@ -4,6 +4,8 @@ Each function either returns text that the target language reads back as exactly
 raises ``ValueError``. Callers turn that into a config error for the field the value came from, so
 every message is written to read well after "field X: " (it never names the field itself).
 
+``plain`` is not quoting: it checks that a fixed fact (a registry path, a value name) needs none.
+
 MOF strings are quoted by the MOF writer (formats/wmi_mof.py), not here.
 """
 
@@ -163,4 +165,30 @@ def ini_value(s: str) -> str:
     encloses the whole value, and ignores whitespace around it.
     """
     refuse_control(s, "an INI value")
+    return s
+
+
+# Letters, digits and a few punctuation marks that no language mdegen writes acts on: not in a
+# PowerShell comment, a '...' literal or a "..." string, not in a cmd.exe line (quoted, or unquoted
+# when there is no space). Backslash is among them: cmd.exe and PowerShell read it literally, and
+# registry paths are made of it. (Markdown is not covered: it has its own escaping, markdown_cell.)
+_PLAIN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789\\_.-")
+
+
+def plain(s: str, *, allow_space: bool = True) -> str:
+    """Return ``s`` unchanged if it reads the same in every context a template puts it, else raise.
+
+    For the fixed facts (registry paths and value names from generator/policy.py) that templates
+    write without quoting: in comments, inside a literal, as a cmd.exe argument. Only ASCII
+    letters, digits, ``\\ _ . -`` and (with ``allow_space``, the default) single spaces inside the
+    text are allowed; it must not be empty. Not for config values: those are quoted per language.
+    """
+    if not s:
+        raise ValueError("is empty")
+    allowed = _PLAIN_CHARS | ({" "} if allow_space else set())
+    for i, ch in enumerate(s):
+        if ch not in allowed:
+            raise ValueError(f"contains {ch!r} at character {i + 1}, which is not plain text")
+    if allow_space and (s != s.strip() or "  " in s):
+        raise ValueError("has leading, trailing or double spaces")
     return s

@@ -30,6 +30,12 @@ ASR_KEY = DEFENDER_KEY + r"\Windows Defender Exploit Guard\ASR"
 ASR_RULES_KEY = ASR_KEY + r"\Rules"
 CFA_KEY = DEFENDER_KEY + r"\Windows Defender Exploit Guard\Controlled Folder Access"
 
+# Not policy, but facts the kits check: the Defender for Endpoint sensor writes OnboardingState
+# (REG_DWORD, 1 = onboarded) under this key once onboarding completed. Spelled as the policy keys
+# are (registry.pol style); hklm_path() gives the SOFTWARE\... form of reg.exe and .NET.
+STATUS_KEY = r"Software\Microsoft\Windows Advanced Threat Protection\Status"
+ONBOARDING_STATE = "OnboardingState"
+
 # Data of the ASR rule values (REG_SZ, as WindowsDefender.admx's list writes them).
 ASR_MODE_DATA = {"off": "0", "block": "1", "audit": "2", "warn": "6"}
 
@@ -303,8 +309,20 @@ SETTINGS: tuple[PolicySetting, ...] = (
 _BY_FIELD = {s.field: s for s in SETTINGS}
 
 
+def hklm_path(key: str) -> str:
+    """A key as registry.pol spells it (``Software\\...``) in the form admins, reg.exe and .NET use
+    after ``HKLM\\`` (``SOFTWARE\\...``)."""
+    return "SOFTWARE" + key[len("Software"):] if key.startswith("Software\\") else key
+
+
 def setting(field_name: str) -> PolicySetting:
     return _BY_FIELD[field_name]
+
+
+# The passive-mode policy value, as the SETTINGS row spells it, for the scripts that write or check
+# it outside registry.pol (the SCCM wrapper, the compliance discovery script).
+PASSIVE_MODE_KEY = setting("passive_mode").key
+PASSIVE_MODE_VALUE = setting("passive_mode").value_name
 
 
 def registry_values(settings: Settings) -> list[RegistryValue]:

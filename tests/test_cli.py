@@ -12,88 +12,10 @@ from pathlib import Path
 
 import pytest
 
+import scenarios
 from generator import cli, starter, synthetic
 from generator.errors import MdegenError
 from samba_preg import samba_available, samba_read
-
-GOLDEN = Path(__file__).parent / "golden"
-
-# A config that turns every setting on, with the other choice from the example wherever there is
-# one, and names that need escaping in Markdown, XML and scripts.
-ALL_SETTINGS = r"""
-version: 1
-organization: "Fabrikam & Söhne <IT> 'Ops' $team"
-release:
-  version: "2026.12.0-rc.1"
-  date: 2026-12-01
-packages:
-  onboarding: packages/WindowsDefenderATPOnboardingPackage.zip
-share: \\files.fabrikam.example\Defender$\MDE Co's
-settings:
-  passive_mode: false
-  device_tag: "Tier 1 | <web> & 'db' $x"
-  sample_collection: false
-  telemetry_latency: expedite
-  cloud_protection: basic
-  sample_submission: never_send
-  pua_protection: audit
-  realtime_protection: false
-  behavior_monitoring: false
-  scan_downloads: false
-  monitor_file_activity: false
-  signature_check_before_scan: false
-  asr_rules:
-    D4F940AB-401B-4EFC-AADC-AD5F3C50688A: block
-    9e6c4e1f-7d60-472f-ba1a-a39ef669e4b2: warn
-    be9ba2d9-53ea-4cdc-84e5-9b1eeee46550: off
-    56a863a9-875e-4185-98a7-b882c64b5ce5: audit
-  controlled_folder_access: block_disk_modification
-"""
-
-
-# Two targets (member servers with passive mode, domain controllers in active mode) and an
-# offboarding package: the GPO kit's full shape.
-TWO_TARGETS = r"""
-version: 1
-organization: "Fabrikam & Söhne <IT> 'Ops' $team"
-release:
-  version: "2026.12.0"
-  date: 2026-12-01
-packages:
-  onboarding: packages/WindowsDefenderATPOnboardingPackage.zip
-  offboarding: packages/OFFBOARDING
-share: \\files.fabrikam.example\Defender$\MDE Co's
-domain: corp.fabrikam.example
-settings:
-  passive_mode: true
-  sample_collection: true
-  cloud_protection: advanced
-  sample_submission: send_safe_samples
-  asr_rules:
-    9e6c4e1f-7d60-472f-ba1a-a39ef669e4b2: audit
-targets:
-  - name: Member servers
-    os: [2019, 2022, 2025]
-    settings:
-      device_tag: "Web & 'App' <tier 1> $x"
-  - name: Domain controllers
-    os: [2019, 2022, 2025]
-    domain_controllers: only
-    settings:
-      passive_mode: false
-"""
-OFFBOARDING_EXPIRES = dt.datetime(2099, 1, 31, 12, 0, tzinfo=dt.timezone.utc)
-
-
-def _two_targets_dir(tmp_path: Path) -> Path:
-    d = tmp_path / "two"
-    (d / "packages").mkdir(parents=True)
-    off_name = synthetic.offboarding_script_name(OFFBOARDING_EXPIRES)
-    (d / "mdegen.yaml").write_text(TWO_TARGETS.replace("OFFBOARDING", off_name), encoding="utf-8")
-    (d / "packages" / "WindowsDefenderATPOnboardingPackage.zip").write_bytes(synthetic.onboarding_zip())
-    (d / "packages" / off_name).write_bytes(synthetic.offboarding_script(expires=OFFBOARDING_EXPIRES))
-    return d
-
 
 def run(*args: str) -> int:
     return cli.main(list(args))
@@ -105,56 +27,8 @@ def example(tmp_path) -> Path:
     return tmp_path / "example"
 
 
-def _all_settings_dir(tmp_path: Path) -> Path:
-    d = tmp_path / "all"
-    (d / "packages").mkdir(parents=True)
-    (d / "mdegen.yaml").write_text(ALL_SETTINGS, encoding="utf-8")
-    (d / "packages" / "WindowsDefenderATPOnboardingPackage.zip").write_bytes(synthetic.onboarding_zip())
-    return d
-
-
 def _kit_files(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
-def _check_golden(scenario: str, files: dict[str, bytes], file_regression) -> None:
-    """Pin the list of files and every file's bytes; report every difference, not just the first."""
-    failures = []
-    listing = "".join(f"{path}\n" for path in files)
-    checks = [(listing, False, "FILES.txt")] + [(data, True, path) for path, data in files.items()]
-    for contents, binary, path in checks:
-        try:
-            file_regression.check(contents, binary=binary, fullpath=GOLDEN / scenario / path)
-        except (AssertionError, pytest.fail.Exception) as exc:
-            failures.append(f"{path}: {str(exc).splitlines()[0]}")
-    if failures:
-        pytest.fail("golden files differ:\n" + "\n".join(failures))
-
-
-@pytest.mark.parametrize("scenario", ["example", "all-settings", "two-targets"])
-def test_gpo_kit_golden(scenario, tmp_path, file_regression):
-    if scenario == "example":
-        assert run("init", "--example", str(tmp_path / "cfg")) == 0
-        cfg_dir = tmp_path / "cfg"
-    elif scenario == "all-settings":
-        cfg_dir = _all_settings_dir(tmp_path)
-    else:
-        cfg_dir = _two_targets_dir(tmp_path)
-    out = tmp_path / "out"
-    assert run("gpo", "-c", str(cfg_dir / "mdegen.yaml"), "-o", str(out)) == 0
-    _check_golden(f"gpo-{scenario}", _kit_files(out / "gpo"), file_regression)
-
-
-@pytest.mark.parametrize("scenario", ["example", "two-targets"])
-def test_sccm_kit_golden(scenario, tmp_path, file_regression):
-    if scenario == "example":
-        assert run("init", "--example", str(tmp_path / "cfg")) == 0
-        cfg_dir = tmp_path / "cfg"
-    else:
-        cfg_dir = _two_targets_dir(tmp_path)
-    out = tmp_path / "out"
-    assert run("sccm-package", "-c", str(cfg_dir / "mdegen.yaml"), "-o", str(out)) == 0
-    _check_golden(f"sccm-{scenario}", _kit_files(out / "sccm"), file_regression)
+    return scenarios.kit_files(folder)
 
 
 def test_sccm_two_runs_identical_bytes(example, tmp_path):
@@ -345,7 +219,7 @@ def test_every_registry_pol_mdegen_writes_passes_samba_strict():
     """Samba parses each golden registry.pol and re-packs it byte-identical, with our entries."""
     from generator.formats import regpol
 
-    pols = sorted(GOLDEN.rglob("registry.pol"))
+    pols = sorted(scenarios.ROOT.rglob("registry.pol"))
     assert pols, "no registry.pol among the golden files"
     for pol in pols:
         doc = samba_read(pol)

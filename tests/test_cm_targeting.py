@@ -18,8 +18,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generator.builders.sccm_model import CmCollection
-from generator.config import SERVER_BUILDS, Target
+from generator.records import CmCollection
+from generator.config import Target
+from generator.project import resolve, resolve_target
+from generator.releases import BY_KEY, RELEASES
 from generator.targeting import (
     CM_DOMAIN_CONTROLLER,
     CM_MEMBER_SERVER,
@@ -90,13 +92,13 @@ def matching(query: str) -> set[str]:
 def test_collection_matches_exactly_the_intended_resources(case: str) -> None:
     targets, expected = CASES[case]
     cfg = make_config(targets)
-    (eff,) = cfg.effective_targets()
-    query = cm_collection_for(cfg, eff).query
+    (eff,) = resolve(cfg).targets
+    query = cm_collection_for(resolve(cfg), eff).query
     assert matching(query) == expected
     assert not any(matches(query, r.row()) for r in RESOURCES if "Workstation" in r.os_name)
 
 
-_RELEASES = list(SERVER_BUILDS)
+_RELEASES = [r.key for r in RELEASES]
 _KINDS = {False: {CM_MEMBER_SERVER}, True: {CM_MEMBER_SERVER, CM_DOMAIN_CONTROLLER}, "only": {CM_DOMAIN_CONTROLLER}}
 
 
@@ -104,13 +106,13 @@ _KINDS = {False: {CM_MEMBER_SERVER}, True: {CM_MEMBER_SERVER, CM_DOMAIN_CONTROLL
 @given(os=st.lists(st.sampled_from(_RELEASES), min_size=1, max_size=4, unique=True),
        dcs=st.sampled_from([False, True, "only"]))
 def test_any_target_matches_its_builds_and_kinds_only(os: list[str], dcs: bool | str) -> None:
-    target = Target(name="T", os=os, domain_controllers=dcs)
+    target = resolve_target(Target(name="T", os=os, domain_controllers=dcs))
     query = cm_collection_wql(target)
-    builds = {f"10.0.{b}" for r in os for b in SERVER_BUILDS[r]}
+    builds = {f"10.0.{b}" for r in os for b in BY_KEY[r].builds}
     for r in RESOURCES:
         assert matches(query, r.row()) == (r.build in builds and r.os_name in _KINDS[dcs]), r.caption
     # The same target however the config orders its releases: one query text.
-    assert cm_collection_wql(Target(name="T", os=list(reversed(os)), domain_controllers=dcs)) == query
+    assert cm_collection_wql(resolve_target(Target(name="T", os=list(reversed(os)), domain_controllers=dcs))) == query
 
 
 @settings(max_examples=60, deadline=None)
@@ -118,7 +120,7 @@ def test_any_target_matches_its_builds_and_kinds_only(os: list[str], dcs: bool |
        dcs=st.sampled_from([False, True, "only"]))
 def test_queries_only_test_equality(os: list[str], dcs: bool | str) -> None:
     """Structural guard: Build and the OS name only by string equality (= or IN), never ordered or LIKE."""
-    cls, where = parse(cm_collection_wql(Target(name="T", os=os, domain_controllers=dcs)))
+    cls, where = parse(cm_collection_wql(resolve_target(Target(name="T", os=os, domain_controllers=dcs))))
     assert cls == "SMS_R_System"
     comparisons = _comparisons(where)
     assert {c.prop for c in comparisons} == {"Build", "OperatingSystemNameandVersion"}
@@ -135,11 +137,11 @@ def test_queries_only_test_equality(os: list[str], dcs: bool | str) -> None:
 def test_default_target_query_text() -> None:
     columns = ("SMS_R_System.ResourceID,SMS_R_System.ResourceType,SMS_R_System.Name,SMS_R_System.SMSUniqueIdentifier,"
                "SMS_R_System.ResourceDomainORWorkgroup,SMS_R_System.Client")
-    assert cm_collection_wql(Target(name="Servers")) == (
+    assert cm_collection_wql(resolve_target(Target(name="Servers"))) == (
         f"select {columns} from SMS_R_System where "
         'SMS_R_System.OperatingSystemNameandVersion = "Microsoft Windows NT Server 10.0" and '
         'SMS_R_System.Build IN ("10.0.17763","10.0.20348","10.0.26100")')
-    assert cm_collection_wql(Target(name="x", os=["2019"], domain_controllers=True)).endswith(
+    assert cm_collection_wql(resolve_target(Target(name="x", os=["2019"], domain_controllers=True))).endswith(
         'where SMS_R_System.OperatingSystemNameandVersion IN ("Microsoft Windows NT Server 10.0",'
         '"Microsoft Windows NT Advanced Server 10.0") and SMS_R_System.Build = "10.0.17763"')
 
@@ -183,10 +185,9 @@ def test_evaluator_semantics() -> None:
 
 def test_collection_record() -> None:
     cfg = make_config([{"name": "Servers DC", "os": ["sac", "2019"], "domain_controllers": True}])
-    (eff,) = cfg.effective_targets()
-    c = cm_collection_for(cfg, eff)
+    (eff,) = resolve(cfg).targets
+    c = cm_collection_for(resolve(cfg), eff)
     assert isinstance(c, CmCollection)
-    assert c == cm_collection_for(cfg, eff.target)          # Target and EffectiveTarget alike
     assert c.name == filter_name(eff) == "MDE - Servers DC - Windows Server 2019, SAC member servers and domain controllers"
     assert c.rule_name == "MDE - Servers DC"
     assert c.query == cm_collection_wql(eff)
@@ -194,7 +195,7 @@ def test_collection_record() -> None:
                  "Windows Server SAC 1803 and later (10.0.17134, 10.0.17763,", "member servers and domain controllers",
                  "Generated by mdegen for Contoso Ltd release 2026.11.1."):
         assert text in c.comment
-    default = cm_collection_for(make_config(), Target(name="Servers"))
+    default = cm_collection_for(resolve(make_config()), resolve_target(Target(name="Servers")))
     assert default.name == "MDE - Servers - Windows Server 2019, 2022, 2025 member servers"
     assert default.comment.startswith("Defender for Endpoint onboarding, target 'Servers': Windows Server 2019 "
                                       "(10.0.17763), Windows Server 2022 (10.0.20348) and Windows Server 2025 "
@@ -205,6 +206,6 @@ def test_rule_name_does_not_depend_on_releases() -> None:
     """The script finds the rule by name; a release change must show up as a changed query, not as a
     second rule added beside the old one."""
     cfg = make_config()
-    a = cm_collection_for(cfg, Target(name="Servers", os=["2019"]))
-    b = cm_collection_for(cfg, Target(name="Servers", os=["2019", "2022"]))
+    a = cm_collection_for(resolve(cfg), resolve_target(Target(name="Servers", os=["2019"])))
+    b = cm_collection_for(resolve(cfg), resolve_target(Target(name="Servers", os=["2019", "2022"])))
     assert a.rule_name == b.rule_name and a.query != b.query

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from generator import config
+from generator.project import resolve
 from generator.errors import ConfigError
 from generator.starter import starter_config
 
@@ -139,6 +140,13 @@ def test_share_refuses_cmd_metacharacters():
         assert err.field == "share" and "cmd.exe" in err.reason
 
 
+def test_share_is_optional_in_the_config():
+    # Only the Group Policy kit reads it; the kit's own check names it (tests/scenarios/no-share).
+    no_share = "\n".join(line for line in GOOD.splitlines() if not line.startswith("share:")) + "\n"
+    cfg = config.loads(no_share, source="x")
+    assert cfg.share is None and cfg.ad_domain is None
+
+
 def test_domain_defaults_to_share_servers_domain():
     assert config.loads(GOOD, source="x").ad_domain == "contoso.com"
     assert config.loads(GOOD + "domain: Corp.Contoso.COM\n", source="x").ad_domain == "corp.contoso.com"
@@ -157,17 +165,18 @@ TARGETS = GOOD + """targets:
 
 def test_targets_merge_settings_over_the_top_level():
     cfg = config.loads(TARGETS.replace("os: [2022]\n    domain", "os: [2025]\n    domain"), source="x")
-    web, dcs = cfg.effective_targets()
+    web, dcs = resolve(cfg).targets
     assert web.settings.device_tag == "Web" and web.settings.passive_mode is False
     assert web.settings.pua_protection == "off"          # inherited
-    assert dcs.settings.passive_mode is True and dcs.target.product_types() == (2, 3)
-    assert web.target.builds() == ("17763", "20348")
+    assert dcs.settings.passive_mode is True and dcs.product_types == (2, 3)
+    assert web.builds == ("17763", "20348")
+    assert (web.field, dcs.field) == ("targets[0]", "targets[1]")
 
 
 def test_default_target():
-    (only,) = config.loads(GOOD, source="x").effective_targets()
-    assert only.name == "Servers" and only.target.builds() == ("17763", "20348", "26100")
-    assert only.target.product_types() == (3,)
+    (only,) = resolve(config.loads(GOOD, source="x")).targets
+    assert only.name == "Servers" and only.builds == ("17763", "20348", "26100")
+    assert only.product_types == (3,)
 
 
 def test_overlapping_targets_refused():
@@ -191,4 +200,4 @@ def test_starter_targets_example_is_valid_when_uncommented():
     commented = text.split("# targets:")[1]
     block = "targets:" + "\n".join(line[2:] if line.startswith("# ") else line for line in commented.split("\n"))
     cfg = config.loads(text + "\n" + block, source="starter")
-    assert [t.name for t in cfg.effective_targets()] == ["Member servers", "Domain controllers"]
+    assert [t.name for t in resolve(cfg).targets] == ["Member servers", "Domain controllers"]

@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from generator.builders.gpo_model import GpoDefinition, ImmediateTask, WmiFilter, braced
+from generator.records import GpoDefinition, ImmediateTask, WmiFilter, braced
 from generator.errors import MdegenError
 from generator.formats import gpo_backup, gpp_tasks, regpol
 from generator.formats.gpo_backup import GpoBackupError
@@ -72,7 +72,15 @@ def make_task(**changes: object) -> ImmediateTask:
     return replace(task, **changes)
 
 
-def make_gpo(**changes: object) -> GpoDefinition:
+_PASSIVE = object()
+
+
+def make_gpo(*, registry_pol: bytes | None | object = _PASSIVE, task: ImmediateTask | None = None,
+             **changes: object) -> GpoDefinition:
+    """A GPO with a policy part (``registry_pol``'s entries; None: no policy part) and a task part."""
+    pol = PASSIVE_POL if registry_pol is _PASSIVE else registry_pol
+    parts = [gpo_backup.policy_part(regpol.loads(pol))] if pol is not None else []
+    parts.append(gpo_backup.scheduled_tasks_part([task or make_task()]))
     gpo = GpoDefinition(
         role="onboarding",
         target_name="Windows Server 2019+",
@@ -82,8 +90,7 @@ def make_gpo(**changes: object) -> GpoDefinition:
         backup_id=BACKUP_ID,
         backup_time=dt.datetime(2025, 3, 14, 9, 26, 53),
         domain="contoso.example",
-        registry_pol=PASSIVE_POL,
-        task=make_task(),
+        parts=tuple(parts),
         wmi_filter=WmiFilter(id=uuid.UUID(int=7), name="Server 2019+", description="",
                              query="SELECT * FROM Win32_OperatingSystem WHERE ProductType<>1"),
     )
@@ -407,14 +414,21 @@ def test_registry_pol_unchanged_or_absent() -> None:
     assert not any(p.endswith("registry.pol") for p in no_pol)
     assert b"registry.pol" not in rel(no_pol, "Backup.xml")
     assert b'bkp:DescName="Registry"' not in rel(no_pol, "Backup.xml")
-    with pytest.raises(GpoBackupError, match="not a valid registry.pol"):
-        gpo_backup.backup_files(make_gpo(registry_pol=b"not a pol file"))
+    # A policy part is made from entries, so its registry.pol is valid by construction; an empty
+    # one (a header-only file, outside the grammar) cannot be made.
+    with pytest.raises(GpoBackupError, match="at least one"):
+        gpo_backup.policy_part([])
+
+
+def test_two_parts_cannot_write_one_file() -> None:
+    gpo = make_gpo()
+    with pytest.raises(GpoBackupError, match="two parts write"):
+        gpo_backup.backup_files(replace(gpo, parts=gpo.parts + gpo.parts[-1:]))
 
 
 def test_scheduled_tasks_file_is_the_task() -> None:
-    gpo = make_gpo()
-    data = rel(files_of(gpo), TASKS_XML)
-    assert data == gpp_tasks.dumps([gpo.task])
+    data = rel(files_of(make_gpo()), TASKS_XML)
+    assert data == gpp_tasks.dumps([make_task()])
 
 
 # ---------------------------------------------------------------------------------------------

@@ -12,13 +12,12 @@ import pytest
 from lxml import etree
 
 import pwsh_syntax
+import scenarios
 from generator import config as config_mod
-from generator import synthetic
-from generator.builders.gpo import build_gpo_kit
+from generator import kits, synthetic
 from generator.errors import ConfigError
 from generator.escaping import ps_unquote_single
 from generator.formats import gpp_tasks, regpol, wmi_mof
-from generator.inputs import load_inputs
 
 TODAY = dt.date(2026, 11, 28)
 OFF_EXPIRES = dt.datetime(2099, 1, 31, 12, 0, tzinfo=dt.timezone.utc)
@@ -54,8 +53,7 @@ def _kit(tmp_path: Path, **values: str) -> dict[str, bytes]:
         # JSON strings are valid YAML double-quoted scalars: any value arrives unchanged.
         text = text.replace(key, json.dumps(values.get(key, default)), 1)
     cfg = config_mod.loads(text, source="mdegen.yaml", base_dir=tmp_path)
-    inputs = load_inputs(cfg, today=TODAY, purpose="GPO onboarding")
-    return {f.path: f.data for f in build_gpo_kit(inputs)}
+    return scenarios.build_kit(cfg, kits.GPO, today=TODAY)
 
 
 # --- decoding each format the way its consumer does --------------------------------------------------
@@ -251,10 +249,10 @@ def test_passive_mode_beside_features_it_disables_is_warned(tmp_path):
         text = text.replace(key, json.dumps(default), 1)
     text = text.replace("  device_tag:", "  pua_protection: block\n  device_tag:")
     cfg = config_mod.loads(text, source="mdegen.yaml", base_dir=tmp_path)
-    warnings = load_inputs(cfg, today=TODAY, purpose="GPO onboarding").warnings
+    warnings = scenarios.project_of(cfg, kits.GPO, today=TODAY).warnings
     assert len(warnings) == 2 and all("pua_protection" in w for w in warnings)   # both targets
     off = config_mod.loads(text.replace("passive_mode: true", "passive_mode: false"), source="x", base_dir=tmp_path)
-    assert load_inputs(off, today=TODAY, purpose="GPO onboarding").warnings == ()
+    assert scenarios.project_of(off, kits.GPO, today=TODAY).warnings == ()
 
 
 def test_offboarding_link_refused_where_an_onboarding_gpo_already_applies(tmp_path):

@@ -1,7 +1,8 @@
 """Every file of every golden kit passes an independent parser for its format.
 
-The golden folders are what mdegen writes for the example and the larger scenarios, so checking
-them here checks every generated .ps1, .cmd, .sms, .xml, .mof and registry.pol."""
+The golden folders are what mdegen writes for each scenario (tests/scenarios/<scenario>/<kit>/)
+plus the renderers' own golden copies (tests/golden/), so checking them here checks every
+generated .ps1, .cmd, .sms, .xml, .mof and registry.pol."""
 
 from __future__ import annotations
 
@@ -13,14 +14,17 @@ from lxml import etree
 
 import batch_syntax
 import pwsh_syntax
+import scenarios
+from generator import kits
 from generator.formats import pdf_sms, regpol, wmi_mof
 
-GOLDEN = Path(__file__).parent / "golden"
-KIT_FILES = sorted(p for p in GOLDEN.glob("*-*/**/*") if p.is_file() and p.name != "FILES.txt")
+TESTS = Path(__file__).parent
+KIT_FILES = sorted(p for root in (scenarios.ROOT, TESTS / "golden") for p in root.glob("*/**/*")
+                   if p.is_file() and p.name != "FILES.txt" and p.parent != root)
 
 
 def _ids(paths):
-    return [str(p.relative_to(GOLDEN)) for p in paths]
+    return [str(p.relative_to(TESTS)) for p in paths]
 
 
 def _of(suffix: str) -> list[Path]:
@@ -28,8 +32,10 @@ def _of(suffix: str) -> list[Path]:
 
 
 def test_golden_kits_exist():
-    kits = {p.relative_to(GOLDEN).parts[0] for p in KIT_FILES}
-    assert {"gpo-example", "gpo-two-targets", "sccm-example", "sccm-two-targets"} <= kits
+    found = {p.relative_to(scenarios.ROOT).parts[:2] for p in KIT_FILES if scenarios.ROOT in p.parents}
+    for scenario in ("example", "two-targets"):
+        for kit in kits.KITS:
+            assert (scenario, kit.name) in found
 
 
 @pytest.mark.parametrize("path", _of(".ps1"), ids=_ids(_of(".ps1")))

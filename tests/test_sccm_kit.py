@@ -8,13 +8,12 @@ import json
 import pytest
 
 import pwsh_syntax
+import scenarios
 from generator import config as config_mod
-from generator import synthetic
-from generator.builders.sccm import build_sccm_kit
+from generator import kits, synthetic
 from generator.builders.sccm_wrapper import WRAPPER_NAME
 from generator.errors import ConfigError
 from generator.escaping import ps_unquote_single
-from generator.inputs import load_inputs
 
 TODAY = dt.date(2026, 11, 28)
 
@@ -34,7 +33,7 @@ def _kit(tmp_path, org="Contoso", target="Servers", passive="true"):
     (tmp_path / "on.zip").write_bytes(synthetic.onboarding_zip())
     text = BASE.replace("ORG", json.dumps(org)).replace("TARGET", json.dumps(target)).replace("PASSIVE", passive)
     cfg = config_mod.loads(text, source="mdegen.yaml", base_dir=tmp_path)
-    return {f.path: f.data for f in build_sccm_kit(load_inputs(cfg, today=TODAY, purpose="SCCM onboarding"))}
+    return scenarios.build_kit(cfg, kits.SCCM, today=TODAY)
 
 
 def test_target_name_too_long_for_the_console_is_refused_naming_the_field(tmp_path):

@@ -1,8 +1,8 @@
 """`mdegen sccm-package`: the Configuration Manager kit.
 
 Per target, one package whose source folder holds the portal's onboarding script byte-exact and,
-where passive mode is configured, a wrapper that sets ForceDefenderPassiveMode in the 64-bit view
-first; a Package Definition File; a device collection; and a non-remediating compliance baseline.
+where the onboarding payload needs passive mode set first, a wrapper that sets it in the 64-bit
+view; a Package Definition File; a device collection; and a non-remediating compliance baseline.
 An offboarding package (its own source folder) when an offboarding script is configured. Around
 them: New-MdeCmPackage.ps1, the discovery scripts as files, and the handoff.
 
@@ -14,9 +14,6 @@ Layout under <output>/sccm/:
 
 from __future__ import annotations
 
-import re
-
-from generator import __version__
 from generator.artifacts import OutputFile
 from generator.builders.cm_script import (
     COMPLIANCE_FOLDER,
@@ -26,62 +23,93 @@ from generator.builders.cm_script import (
     render_cm_script,
     render_discovery_scripts,
 )
-from generator.builders.sccm_model import CmCompliance, CmPackage, CmProgram
 from generator.builders.sccm_wrapper import PASSIVE_MODE_FAILED_EXIT, WRAPPER_NAME, render_passive_wrapper
-from generator.config import SERVER_BUILDS, EffectiveTarget
-from generator.errors import ConfigError, MdegenError
+from generator.errors import ConfigError
 from generator.formats import pdf_sms
-from generator.inputs import Inputs
+from generator.handoff import checksum_rows, handoff_file
+from generator.payloads import Payload
+from generator.policy import setting
+from generator.project import Project, ResolvedTarget
+from generator.records import CmCompliance, CmPackage, CmProgram
+from generator.releases import all_builds
 from generator.targeting import cm_collection_for
-from generator.templating import markdown_cell, render, to_crlf
-from generator.writer import sha256_hex
+from generator.templating import markdown_cell
 
-KIT = "sccm"
 PUBLISHER = "Microsoft"            # the scripts are Microsoft's; the package only carries them
 LANGUAGE = "Neutral"
 RUN_MINUTES = 15                   # the script waits about 75 s at most; 15 leaves room, never "Unknown"
 PLATFORM = "Win NT (x64)"
 
-_SHORT = {"2019": "2019", "2022": "2022", "2025": "2025", "sac": "SAC"}
+_PASSIVE_MODE = setting("passive_mode")
 
-
-def _stem(name: str) -> str:
-    return re.sub(r"\s+", "-", name)
-
-
-def _supported_clients(builds: list[str] | tuple[str, ...]) -> tuple[tuple[str, str, str], ...]:
-    # One version range per build: the platform check then admits exactly these builds.
-    return tuple((PLATFORM, f"10.00.{b}.0000", f"10.00.{b}.9999") for b in builds)
+# What the admin does about each of the portal script's error ids when a ConfigMgr program runs it.
+_ADVICE = {
+    5: "check the program runs with administrative rights",
+    10: "check the program runs with administrative rights",
+    15: "often transient: the deployment reruns; check the OS build",
+    30: "rerun; check connectivity to the Defender cloud",
+    35: "check connectivity, proxy and the Sense event log",
+    40: "check the Microsoft-Windows-SENSE/Operational log",
+    65: "set *Run with administrative rights* on the program",
+    70: "download the packages of your own tenant",
+}
 
 
 def onboarding_package_name(target_name: str) -> str:
     return f"MDE Onboarding - {target_name}"
 
 
-def _servers_text(et: EffectiveTarget) -> str:
-    releases = ", ".join(_SHORT[r] for r in et.target.os)
-    return f"Windows Server {releases} {et.target.server_kinds()}"
+# --- the kit's requirements -------------------------------------------------------------------
 
 
-def onboarding_package(inputs: Inputs, et: EffectiveTarget) -> CmPackage:
-    cfg = inputs.config
-    script = inputs.onboarding.script_name
-    passive = et.settings.passive_mode
-    files: list[tuple[str, bytes]] = [(script, inputs.onboarding.script)]
-    command = script
+def check(project: Project) -> list[str]:
+    """The console limits package names to 50 characters: name the target whose name is too long."""
+    limit = pdf_sms.PACKAGE_LIMITS["Name"]
+    for t in project.targets:
+        name = onboarding_package_name(t.name)
+        if len(name) > limit:
+            raise ConfigError(
+                f"the SCCM package name {name!r} would be {len(name)} characters; Configuration Manager allows "
+                f"{limit}: shorten the target name to at most {limit - len(onboarding_package_name(''))} characters",
+                field=f"{t.field}.name")
+    return []
+
+
+# --- packages -----------------------------------------------------------------------------------
+
+
+def _supported_clients(builds: tuple[str, ...]) -> tuple[tuple[str, str, str], ...]:
+    # One version range per build: the platform check then admits exactly these builds.
+    return tuple((PLATFORM, f"10.00.{b}.0000", f"10.00.{b}.9999") for b in builds)
+
+
+def _passive_preset(payload: Payload) -> bool | None:
+    """The passive-mode value the program must set before the script runs, if the payload has one.
+    A ConfigMgr program has no policy of its own, so the wrapper renders this preset."""
+    values = [v for v in payload.presets if (v.key, v.name) == (_PASSIVE_MODE.key, _PASSIVE_MODE.value_name)]
+    if len(values) != len(payload.presets):
+        raise ValueError("the onboarding payload needs registry values set first that the SCCM wrapper cannot set")
+    return bool(values[0].data) if values else None
+
+
+def onboarding_package(project: Project, target: ResolvedTarget) -> CmPackage:
+    payload = target.onboarding
+    passive = _passive_preset(payload)
+    files = [(f.name, f.data) for f in payload.files]
+    command = payload.command
     if passive is not None:
-        files.append((WRAPPER_NAME, render_passive_wrapper(script, passive_value=int(passive))))
+        files.append((WRAPPER_NAME, render_passive_wrapper(payload.command, passive_value=int(passive))))
         command = WRAPPER_NAME
-    mode = {True: "passive mode on", False: "passive mode off", None: "passive mode not set"}[passive]
+    mode = target.passive_mode_text
     return CmPackage(
         role="onboarding",
-        target_name=et.name,
-        folder=f"MDE-Onboarding-{_stem(et.name)}",
-        name=onboarding_package_name(et.name),
-        version=cfg.release.version,
+        target_name=target.name,
+        folder=f"MDE-Onboarding-{target.stem}",
+        name=onboarding_package_name(target.name),
+        version=project.release_version,
         publisher=PUBLISHER,
         language=LANGUAGE,
-        comment=f"Onboards {_servers_text(et)} to Defender for Endpoint; {mode}. mdegen",
+        comment=f"Onboards {target.servers_short} to Defender for Endpoint; {mode}. mdegen",
         program=CmProgram(
             section="Onboard",
             name="Onboard",
@@ -89,14 +117,14 @@ def onboarding_package(inputs: Inputs, et: EffectiveTarget) -> CmPackage:
             comment=f"Runs the Defender for Endpoint onboarding script ({mode}); exit code = script error id",
             estimated_run_minutes=RUN_MINUTES,
             estimated_disk_mb=1,
-            supported_clients=_supported_clients(et.target.builds()),
+            supported_clients=_supported_clients(target.builds),
         ),
         files=tuple(files),
-        collection=cm_collection_for(cfg, et.target),
+        collection=cm_collection_for(project, target),
         compliance=CmCompliance(
-            ci_name=onboarding_package_name(et.name),
-            baseline_name=onboarding_package_name(et.name),
-            description=f"Reports whether {_servers_text(et)} are onboarded to Defender for Endpoint"
+            ci_name=onboarding_package_name(target.name),
+            baseline_name=onboarding_package_name(target.name),
+            description=f"Reports whether {target.servers_short} are onboarded to Defender for Endpoint"
                         + ("" if passive is None else f" and have {mode}") + ". Non-remediating. mdegen",
             settings=discovery_settings(passive),
         ),
@@ -104,13 +132,11 @@ def onboarding_package(inputs: Inputs, et: EffectiveTarget) -> CmPackage:
     )
 
 
-def offboarding_package(inputs: Inputs) -> CmPackage | None:
-    pkg = inputs.offboarding
-    if pkg is None:
+def offboarding_package(project: Project) -> CmPackage | None:
+    payload = project.offboarding_payload
+    if payload is None:
         return None
-    expires = pkg.facts.expiration
-    until = expires.date().isoformat() if expires else "unknown"
-    all_builds = sorted({b for builds in SERVER_BUILDS.values() for b in builds})
+    until = payload.valid_until_date
     return CmPackage(
         role="offboarding",
         target_name=None,
@@ -123,33 +149,21 @@ def offboarding_package(inputs: Inputs) -> CmPackage | None:
         program=CmProgram(
             section="Offboard",
             name="Offboard",
-            command_line=pkg.script_name,
+            command_line=payload.command,
             comment=f"Runs the Defender for Endpoint offboarding script (valid until {until})",
             estimated_run_minutes=RUN_MINUTES,
             estimated_disk_mb=1,
-            supported_clients=_supported_clients(all_builds),
+            supported_clients=_supported_clients(all_builds()),
         ),
-        files=((pkg.script_name, pkg.script),),
+        files=tuple((f.name, f.data) for f in payload.files),
     )
 
 
-def _check_name_lengths(inputs: Inputs) -> None:
-    """The console limits package names to 50 characters: name the target whose name is too long."""
-    limit = pdf_sms.PACKAGE_LIMITS["Name"]
-    for i, et in enumerate(inputs.config.effective_targets()):
-        name = onboarding_package_name(et.name)
-        if len(name) > limit:
-            raise ConfigError(
-                f"the SCCM package name {name!r} would be {len(name)} characters; Configuration Manager allows "
-                f"{limit}: shorten the target name to at most {limit - len(onboarding_package_name(''))} characters",
-                field=f"targets[{i}].name")
-
-
-def cm_packages(inputs: Inputs) -> list[CmPackage]:
-    _check_name_lengths(inputs)
-    packages = [onboarding_package(inputs, et) for et in inputs.config.effective_targets()]
-    off = offboarding_package(inputs)
-    return packages + ([off] if off else [])
+def cm_packages(project: Project) -> list[tuple[ResolvedTarget | None, CmPackage]]:
+    """Each package of the kit with the target it onboards (None for the offboarding package)."""
+    packages: list[tuple[ResolvedTarget | None, CmPackage]] = [(t, onboarding_package(project, t)) for t in project.targets]
+    off = offboarding_package(project)
+    return packages + ([(None, off)] if off else [])
 
 
 def _package_files(p: CmPackage) -> list[OutputFile]:
@@ -159,56 +173,47 @@ def _package_files(p: CmPackage) -> list[OutputFile]:
     return files
 
 
-def handoff(inputs: Inputs, packages: list[CmPackage], files: list[OutputFile]) -> OutputFile:
-    cfg = inputs.config
-    servers = {et.name: _servers_text(et) for et in cfg.effective_targets()}
+def handoff(project: Project, packages: list[tuple[ResolvedTarget | None, CmPackage]],
+            files: list[OutputFile]) -> OutputFile:
     rows = []
-    for p in packages:
+    for t, p in packages:
         rows.append({
             "name": markdown_cell(p.name),
-            "servers": markdown_cell(servers[p.target_name] if p.target_name else "the collection you deploy it to"),
+            "servers": markdown_cell(t.servers_short if t else "the collection you deploy it to"),
             "command_line": p.program.command_line,
             "folder": p.folder,
             "collection": markdown_cell(p.collection.name) if p.collection else "",
             "query": p.collection.query if p.collection else "",
             "baseline": markdown_cell(p.compliance.baseline_name) if p.compliance else "",
         })
-    off = next((p for p in packages if p.role == "offboarding"), None)
-    text = render(
-        "sccm/HANDOFF.md.j2",
-        organization=markdown_cell(cfg.organization),
-        release_version=cfg.release.version,
-        release_date=cfg.release.date.isoformat(),
-        mdegen_version=__version__,
+    off = next((p for t, p in packages if t is None), None)
+    payload = project.targets[0].onboarding
+    return handoff_file(
+        "sccm/HANDOFF.md.j2", project,
         packages=rows,
-        any_wrapper=any(p.passive_mode is not None for p in packages),
+        any_wrapper=any(p.passive_mode is not None for _, p in packages),
         wrapper_name=WRAPPER_NAME,
         wrapper_exit_code=PASSIVE_MODE_FAILED_EXIT,
+        passive_value_name=_PASSIVE_MODE.value_name,
+        success=payload.success,
+        exit_codes=[{"code": code, "meaning": meaning, "advice": _ADVICE[code]} for code, meaning in payload.exit_codes],
         offboarding=None if off is None else {
             "name": markdown_cell(off.name),
-            "expires": inputs.offboarding.facts.expiration.strftime("%Y-%m-%d %H:%M UTC")
-            if inputs.offboarding.facts.expiration else "unknown",
+            "expires": project.offboarding_payload.valid_until_text,
         },
-        checksums=[{"path": f.path, "sha256": sha256_hex(f.data)} for f in files],
+        checksums=checksum_rows(files),
     )
-    return OutputFile("HANDOFF.md", to_crlf(text).encode("utf-8"))
 
 
-def build_sccm_kit(inputs: Inputs) -> list[OutputFile]:
+def build(project: Project) -> list[OutputFile]:
     """All files of the sccm kit, relative to <output>/sccm/ (the writer adds manifest and sums)."""
-    cfg = inputs.config
-    try:
-        packages = cm_packages(inputs)
-        files: list[OutputFile] = []
-        for p in packages:
-            files += _package_files(p)
-        passive_modes = [p.passive_mode for p in packages if p.passive_mode is not None]
-        files += [OutputFile(f"{COMPLIANCE_FOLDER}/{name}", data) for name, data in render_discovery_scripts(passive_modes)]
-        files.append(OutputFile(SCRIPT_NAME, render_cm_script(packages, organization=cfg.organization,
-                                                              release=cfg.release.version)))
-    except ConfigError:
-        raise
-    except (MdegenError, ValueError) as exc:
-        # Format writers refuse what their format cannot carry; every value comes from the config.
-        raise ConfigError(f"cannot build the SCCM kit: {exc}") from None
-    return files + [handoff(inputs, packages, files)]
+    pairs = cm_packages(project)
+    packages = [p for _, p in pairs]
+    files: list[OutputFile] = []
+    for p in packages:
+        files += _package_files(p)
+    passive_modes = [p.passive_mode for p in packages if p.passive_mode is not None]
+    files += [OutputFile(f"{COMPLIANCE_FOLDER}/{name}", data) for name, data in render_discovery_scripts(passive_modes)]
+    files.append(OutputFile(SCRIPT_NAME, render_cm_script(packages, organization=project.organization,
+                                                          release=project.release_version)))
+    return files + [handoff(project, pairs, files)]

@@ -5,8 +5,9 @@ folder passed to ``Import-GPO -Path``; the kit calls it ``GPOs/``)::
 
     {BACKUPID}/Backup.xml                                                   always
     {BACKUPID}/bkupInfo.xml                                                 always
-    {BACKUPID}/DomainSysvol/GPO/Machine/registry.pol                       when gpo.registry_pol
-    {BACKUPID}/DomainSysvol/GPO/Machine/Preferences/ScheduledTasks/ScheduledTasks.xml   always
+    {BACKUPID}/DomainSysvol/GPO/Machine/...    the files of each part, e.g. registry.pol
+                                               (policy_part) and Preferences/ScheduledTasks/
+                                               ScheduledTasks.xml (scheduled_tasks_part)
 
 :func:`manifest_xml` writes ``manifest.xml``, the index of all backups in the root folder, and
 :func:`extension_guids` the ``[{CSE}{TOOL}...]`` string of ``MachineExtensionGuids``.  Every
@@ -54,8 +55,9 @@ Decisions (with the evidence found):
   word, SYSVOL version in the low word; every real backup inspected has hi == lo), n = 1 for the
   machine half (it always holds the task) and 0 for the empty user half: 65537 and 0.
   Import-GPO bumps the versions of the target GPO itself.
-* **MachineExtensionGuids** = :func:`machine_extension_pairs`: Preferences core pair,
-  Registry pair when there is a registry.pol, Scheduled Tasks pair, via :func:`extension_guids`.
+* **MachineExtensionGuids** = :func:`machine_extension_pairs`: the pairs of the GPO's parts
+  (Preferences core and Scheduled Tasks for a task, Registry for a registry.pol), via
+  :func:`extension_guids`.
 * **Extension blocks**: a ``Registry`` block (``{35378EAC-...}``) with the ``FSObjectFile`` for
   ``registry.pol`` when there is one, then the ``Unknown Extension`` block (``{F15C46CD-...}``)
   with ``FSObjectDir`` ``Preferences``, ``FSObjectDir`` ``Preferences\\ScheduledTasks`` and the
@@ -98,16 +100,16 @@ from typing import Iterable
 from lxml import etree
 
 from generator.artifacts import OutputFile
-from generator.builders.gpo_model import GpoDefinition, braced
 from generator.errors import MdegenError
 from generator.formats import gpp_tasks, regpol
+from generator.records import GpoDefinition, GpoPart, ImmediateTask, braced
 
 __all__ = [
     "GpoBackupError", "backup_files", "backup_xml", "bkupinfo_xml", "manifest_xml",
     "extension_guids", "machine_extension_pairs", "version_number", "format_backup_time",
     "BACKUP_NS", "MANIFEST_NS", "CORE_PAIR", "REGISTRY_PAIR", "SCHEDULED_TASKS_PAIR",
     "REGISTRY_CSE", "UNKNOWN_EXTENSION", "OPTIONS_USER_DISABLED", "NIL_DOMAIN_GUID",
-    "MAX_COMMENT_LENGTH", "REGISTRY_POL", "SCHEDULED_TASKS_XML",
+    "MAX_COMMENT_LENGTH", "REGISTRY_POL", "SCHEDULED_TASKS_XML", "policy_part", "scheduled_tasks_part",
 ]
 
 BACKUP_NS = "http://www.microsoft.com/GroupPolicy/GPOOperations"
@@ -189,11 +191,48 @@ def extension_guids(pairs: Iterable[tuple[uuid.UUID | str, uuid.UUID | str]]) ->
 
 
 def machine_extension_pairs(gpo: GpoDefinition) -> list[tuple[str, str]]:
-    """The CSE pairs of a kit GPO: GPP core, Registry (with a registry.pol), Scheduled Tasks."""
-    pairs = [CORE_PAIR, SCHEDULED_TASKS_PAIR]
-    if gpo.registry_pol is not None:
-        pairs.append(REGISTRY_PAIR)
-    return pairs
+    """The CSE pairs of a GPO: those of its parts (GPP core and Scheduled Tasks for a task,
+    Registry for a registry.pol), merged by :func:`extension_guids`."""
+    return [pair for part in gpo.parts for pair in part.extension_pairs]
+
+
+# ---------------------------------------------------------------------------------------------
+# Parts: what each kind of machine setting brings to a backup
+# ---------------------------------------------------------------------------------------------
+
+def policy_part(entries: Iterable[regpol.PolEntry]) -> GpoPart:
+    """Administrative-template settings: ``Machine\\registry.pol`` and the Registry block, which
+    GPMC writes indented over several lines. ``entries`` must not be empty (a header-only
+    registry.pol is outside the format's grammar): leave the part out instead."""
+    entries = list(entries)
+    if not entries:
+        raise GpoBackupError("a policy part needs at least one registry.pol entry")
+    return GpoPart(
+        extension_pairs=(REGISTRY_PAIR,),
+        block_id=REGISTRY_CSE,
+        block_name="Registry",
+        objects=(("FSObjectFile", REGISTRY_POL),),
+        files=((REGISTRY_POL, regpol.dumps(entries)),),
+        one_line=False,
+    )
+
+
+def scheduled_tasks_part(tasks: list[ImmediateTask]) -> GpoPart:
+    """Preferences immediate tasks: ``Machine\\Preferences\\ScheduledTasks\\ScheduledTasks.xml`` and the
+    entries GPMC wrote, on one line, in the real backup of a task-only GPO."""
+    try:
+        xml = gpp_tasks.dumps(tasks)
+    except gpp_tasks.GppTasksError as exc:
+        raise GpoBackupError(str(exc)) from None
+    return GpoPart(
+        extension_pairs=(CORE_PAIR, SCHEDULED_TASKS_PAIR),
+        block_id=UNKNOWN_EXTENSION,
+        block_name="Unknown Extension",
+        objects=(("FSObjectDir", PREFERENCES), ("FSObjectDir", SCHEDULED_TASKS_DIR),
+                 ("FSObjectFile", SCHEDULED_TASKS_XML)),
+        files=((SCHEDULED_TASKS_XML, xml),),
+        one_line=True,
+    )
 
 
 def version_number(n: int) -> int:
@@ -245,14 +284,16 @@ def _validate(gpo: GpoDefinition) -> None:
     if len(comment) > MAX_COMMENT_LENGTH:
         raise GpoBackupError(f"{who}: description (bkupInfo Comment): {len(comment)} characters, "
                              f"GPMC backup comments hold at most {MAX_COMMENT_LENGTH}")
-    if gpo.registry_pol is not None:
-        if not isinstance(gpo.registry_pol, (bytes, bytearray)):
-            raise GpoBackupError(f"{who}: registry_pol: must be bytes or None")
-        try:
-            regpol.loads(bytes(gpo.registry_pol))
-        except regpol.RegistryPolError as exc:
-            raise GpoBackupError(f"{who}: registry_pol is not a valid registry.pol: "
-                                 f"{exc}") from None
+    if not gpo.parts:
+        raise GpoBackupError(f"{who}: the GPO has no machine settings (no part)")
+    # Parts are made by this module's part functions from entries and tasks, so their bytes are
+    # valid by construction; only what the backup itself cannot carry is checked here.
+    seen: set[tuple[str, ...]] = set()
+    for part in gpo.parts:
+        for path, _ in part.files:
+            if path in seen:
+                raise GpoBackupError(f"{who}: two parts write Machine/{'/'.join(path)}")
+            seen.add(path)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -308,19 +349,21 @@ def backup_xml(gpo: GpoDefinition) -> bytes:
     _sub(core, "MachineExtensionGuids", extension_guids(machine_extension_pairs(gpo)))
     _sub(core, "UserExtensionGuids")
     _sub(core, "WMIFilter")
-    core.tail = "\n    "
-    if gpo.registry_pol is not None:
-        # GPMC writes the Registry block indented over several lines ...
-        core.tail = "\n        "
-        registry = _extension(gpo_el, REGISTRY_CSE, "Registry")
-        registry.text = "\n            "
-        _fs_object(registry, "FSObjectFile", REGISTRY_POL).tail = "\n        "
-        registry.tail = "\n    "
-    # ... and the Unknown Extension block on one line.
-    unknown = _extension(gpo_el, UNKNOWN_EXTENSION, "Unknown Extension")
-    _fs_object(unknown, "FSObjectDir", PREFERENCES)
-    _fs_object(unknown, "FSObjectDir", SCHEDULED_TASKS_DIR)
-    _fs_object(unknown, "FSObjectFile", SCHEDULED_TASKS_XML)
+    # GPMC's layout: an indented block (Registry) starts on a line of its own at 8 spaces, its
+    # objects at 12; a one-line block (Unknown Extension) starts at 4. The element before a block
+    # ends with the block's indentation.
+    previous = core
+    for part in gpo.parts:
+        previous.tail = "\n    " if part.one_line else "\n        "
+        block = _extension(gpo_el, part.block_id, part.block_name)
+        objects = [_fs_object(block, kind, path) for kind, path in part.objects]
+        if not part.one_line:
+            block.text = "\n            "
+            for obj in objects[:-1]:
+                obj.tail = "\n            "
+            objects[-1].tail = "\n        "
+            block.tail = "\n    "
+        previous = block
     return XML_DECLARATION + etree.tostring(root, encoding="utf-8", xml_declaration=False)
 
 
@@ -381,18 +424,11 @@ def manifest_xml(gpos: list[GpoDefinition]) -> bytes:
 
 def backup_files(gpo: GpoDefinition) -> list[OutputFile]:
     """All files of *gpo*'s backup, relative to the backup root folder (see module doc)."""
-    _validate(gpo)
-    try:
-        tasks = gpp_tasks.dumps([gpo.task])
-    except gpp_tasks.GppTasksError as exc:
-        raise GpoBackupError(f"GPO {gpo.display_name!r}: {exc}") from None
     folder = braced(gpo.backup_id)
     machine = f"{folder}/DomainSysvol/GPO/Machine"
     files = [
         OutputFile(f"{folder}/Backup.xml", backup_xml(gpo)),
         OutputFile(f"{folder}/bkupInfo.xml", bkupinfo_xml(gpo)),
     ]
-    if gpo.registry_pol is not None:
-        files.append(OutputFile(f"{machine}/{'/'.join(REGISTRY_POL)}", bytes(gpo.registry_pol)))
-    files.append(OutputFile(f"{machine}/{'/'.join(SCHEDULED_TASKS_XML)}", tasks))
+    files += [OutputFile(f"{machine}/{'/'.join(path)}", data) for part in gpo.parts for path, data in part.files]
     return files

@@ -1,7 +1,7 @@
 """Write and read Group Policy Preferences ``ScheduledTasks.xml`` (MS-GPPREF §2.2.1.18).
 
 The API mirrors :mod:`plistlib`: :func:`dumps` turns a list of
-:class:`~generator.builders.gpo_model.ImmediateTask` into the file's bytes, :func:`loads` reads
+:class:`~generator.records.ImmediateTask` into the file's bytes, :func:`loads` reads
 such a file back into one ``dict`` per item, and every problem is a :class:`GppTasksError`.
 
 The file lives at ``<GPO>\\Machine\\Preferences\\ScheduledTasks\\ScheduledTasks.xml``.  Each task
@@ -91,7 +91,7 @@ from typing import Any, Iterable
 
 from lxml import etree
 
-from generator.builders.gpo_model import ImmediateTask, braced
+from generator.records import ImmediateTask, braced
 from generator.errors import MdegenError
 
 __all__ = [

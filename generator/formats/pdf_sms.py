@@ -80,7 +80,7 @@ import re
 from collections.abc import Sequence
 from typing import IO
 
-from generator.builders.sccm_model import CmPackage, CmProgram
+from generator.records import CmPackage, CmProgram
 from generator.errors import MdegenError
 from generator.escaping import refuse_control
 

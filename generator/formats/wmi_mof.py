@@ -53,7 +53,7 @@ import re
 import unicodedata
 from typing import Any
 
-from generator.builders.gpo_model import WmiFilter, braced
+from generator.records import WmiFilter, braced
 from generator.errors import MdegenError
 
 __all__ = ["WmiMofError", "dumps", "loads", "mof_string", "dmtf_datetime"]

@@ -1,0 +1,92 @@
+"""The kit registry: every kit mdegen can write, listed once.
+
+A kit is a pure function from the resolved project to a list of files. Each entry here says what
+the kit is called (its output folder and its command), what it is for, which portal packages it
+reads, and which module implements it. The module provides
+
+    check(project) -> list[str]        warnings; raises ConfigError naming the field it needs
+    build(project) -> list[OutputFile] the kit's files (the writer adds manifest and sums)
+
+The CLI registers one command per entry, and ``validate`` (and later ``build``) iterate
+:data:`KITS`. Implementations are imported only when a kit runs, so listing the kits (``--help``)
+costs nothing.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from generator.artifacts import OutputFile
+    from generator.project import Project
+
+
+@dataclass(frozen=True)
+class Kit:
+    name: str                       # output folder and manifest "kit" (output/<name>/)
+    command: str                    # the CLI command
+    summary: str                    # one line for --help
+    writes: str                     # what the folder holds, for the command's help
+    label: str                      # short name in messages: "GPO onboarding", "cannot build the GPO kit"
+    packages: tuple[str, ...]       # packages.<name> entries of the config it reads
+    module: str                     # implementation: check(project), build(project)
+    section: str | None = None      # its own config section (a field of config.Config), if any
+
+    def implementation(self) -> ModuleType:
+        return importlib.import_module(self.module)
+
+    def check(self, project: "Project") -> list[str]:
+        """Warnings for this kit; raises ConfigError (naming the field) when it cannot be built."""
+        return list(self.implementation().check(project))
+
+    def build(self, project: "Project") -> list["OutputFile"]:
+        """The kit's files. A format writer's refusal becomes a ConfigError: every value in the
+        kit comes from the config, so the config is what the admin must change."""
+        from generator.errors import ConfigError, MdegenError
+
+        try:
+            return list(self.implementation().build(project))
+        except ConfigError:
+            raise
+        except (MdegenError, ValueError) as exc:
+            raise ConfigError(f"cannot build the {self.label} kit: {exc}") from None
+
+
+GPO = Kit(
+    name="gpo",
+    command="gpo",
+    summary="Write the Group Policy kit: GPO backups per target, WMI filters, share files, ADMX/ADML.",
+    writes="GPOs/ (GPMC backups for Import-GPO), WmiFilters/, share/,\n  PolicyDefinitions/ (ADMX + en-US ADML), "
+           "Import-MdeGpo.ps1, HANDOFF.md,\n  manifest.json and SHA256SUMS",
+    label="GPO",
+    packages=("onboarding", "offboarding"),
+    module="generator.builders.gpo",
+)
+
+SCCM = Kit(
+    name="sccm",
+    command="sccm-package",
+    summary="Write the Configuration Manager kit: packages, programs, collections and compliance checks.",
+    writes="packages/ (source folders with the .sms definitions),\n  compliance/ (discovery scripts), "
+           "New-MdeCmPackage.ps1, HANDOFF.md,\n  manifest.json and SHA256SUMS",
+    label="SCCM",
+    packages=("onboarding", "offboarding"),
+    module="generator.builders.sccm",
+)
+
+KITS: tuple[Kit, ...] = (GPO, SCCM)
+
+
+def packages_for(kits: tuple[Kit, ...] | list[Kit]) -> tuple[str, ...]:
+    """The packages any of ``kits`` reads, each once."""
+    return tuple(dict.fromkeys(p for k in kits for p in k.packages))
+
+
+def purpose_of(kits: tuple[Kit, ...] | list[Kit]) -> str:
+    """'GPO onboarding', 'GPO and SCCM onboarding': how package errors name the use."""
+    labels = [k.label for k in kits]
+    joined = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+    return f"{joined} onboarding"

@@ -1,0 +1,240 @@
+"""One resolved project: the config loaded and checked once, its packages read once, each target
+resolved once into a frozen record with everything a kit or a document reads.
+
+Kits are pure functions of a :class:`Project`; nothing below re-derives a target's releases,
+settings, GUIDs or labels. Loading reads only the packages the selected kits need and checks each
+for unattended use; a kit's own requirements are its ``check`` (generator/kits.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from generator import payloads, portal, releases
+from generator.config import DEFAULT_TARGET_NAME, Config, Settings, Target
+from generator.config import load as load_config
+from generator.errors import PackageError
+from generator.payloads import Payload
+from generator.policy import inactive_in_passive_mode
+from generator.portal import PackageKind, PortalPackage
+from generator.releases import WindowsRelease
+
+# Namespace for uuid5-derived GUIDs (itself uuid5 of the DNS namespace and the tool's name).
+_MDEGEN_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_DNS, "mdegen.invalid")
+
+PACKAGE_NAMES = ("onboarding", "offboarding", "vdi")
+
+
+def stable_guid(organization: str, *parts: str) -> uuid.UUID:
+    """A GUID derived from the organisation and ``parts``: the same config gives the same GUIDs."""
+    return uuid.uuid5(_MDEGEN_NAMESPACE, "\x1f".join((organization, *parts)))
+
+
+def file_stem(name: str) -> str:
+    """A target name as a file or folder name: white space becomes hyphens (names are restricted)."""
+    return re.sub(r"\s+", "-", name)
+
+
+_PASSIVE_MODE_TEXT = {True: "passive mode on", False: "passive mode off", None: "passive mode not configured"}
+
+
+@dataclass(frozen=True)
+class ResolvedTarget:
+    """A target as every kit sees it: releases in canonical order, merged settings, labels."""
+
+    index: int | None                       # position in the config's targets list (None: the default)
+    name: str
+    releases: tuple[WindowsRelease, ...]
+    product_types: tuple[int, ...]          # ascending: 2 domain controller, 3 member server
+    settings: Settings                      # top-level settings with the target's overrides
+    onboarding: Payload | None = None       # None when no kit asked for the onboarding package
+
+    @property
+    def field(self) -> str:
+        """Where the target is in the config, for error messages."""
+        return "targets" if self.index is None else f"targets[{self.index}]"
+
+    @property
+    def stem(self) -> str:
+        return file_stem(self.name)
+
+    @property
+    def builds(self) -> tuple[str, ...]:
+        """Every build number of the target's releases, sorted as text, each once."""
+        return tuple(sorted({b for r in self.releases for b in r.builds}))
+
+    @property
+    def server_kinds(self) -> str:
+        return releases.server_kinds(self.product_types)
+
+    @property
+    def servers_short(self) -> str:
+        """'Windows Server 2019, 2022, SAC member servers': names, collection names, comments."""
+        return f"Windows Server {', '.join(r.short for r in self.releases)} {self.server_kinds}"
+
+    @property
+    def servers_long(self) -> str:
+        """'Windows Server 2019, Windows Server 2022 (member servers)': GPO texts and handoffs."""
+        return f"{', '.join(r.name for r in self.releases)} ({self.server_kinds})"
+
+    @property
+    def passive_mode_text(self) -> str:
+        return _PASSIVE_MODE_TEXT[self.settings.passive_mode]
+
+
+def resolve_target(target: Target, settings: Settings | None = None, *, index: int | None = None,
+                   onboarding: PortalPackage | None = None) -> ResolvedTarget:
+    """One config target resolved: ``settings`` are the top-level settings it overrides."""
+    merged = target.settings if settings is None else Settings.model_validate(
+        {**settings.configured(), **target.settings.configured()})
+    return ResolvedTarget(
+        index=index,
+        name=target.name,
+        releases=releases.canonical(target.os),
+        product_types=tuple(sorted(target.product_types())),
+        settings=merged,
+        onboarding=None if onboarding is None else payloads.portal_onboarding(onboarding, merged),
+    )
+
+
+@dataclass(frozen=True)
+class Project:
+    """Everything the kits are built from."""
+
+    config: Config
+    source: str                             # the config file, for error messages
+    targets: tuple[ResolvedTarget, ...]
+    onboarding: PortalPackage | None = None
+    offboarding: PortalPackage | None = None
+    vdi: PortalPackage | None = None
+    offboarding_payload: Payload | None = None
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def organization(self) -> str:
+        return self.config.organization
+
+    @property
+    def release_version(self) -> str:
+        return self.config.release.version
+
+    @property
+    def release_date(self) -> dt.date:
+        return self.config.release.date
+
+    @property
+    def release_time(self) -> dt.datetime:
+        """Every stamp in output derives from the release date (midnight, no time zone)."""
+        return dt.datetime.combine(self.config.release.date, dt.time(0, 0, 0))
+
+    @property
+    def share(self) -> str | None:
+        return self.config.share
+
+    @property
+    def domain(self) -> str | None:
+        return self.config.ad_domain
+
+    def guid(self, *parts: str) -> uuid.UUID:
+        return stable_guid(self.config.organization, *parts)
+
+
+# --- loading ----------------------------------------------------------------------------------
+
+
+def _read(config: Config, which: str) -> PortalPackage | None:
+    path = config.package_path(which)
+    if path is None:
+        return None
+    if not path.exists():
+        raise PackageError(f"packages.{which}: {path} does not exist (paths are relative to the config file's folder)")
+    if not path.is_file():
+        raise PackageError(f"packages.{which}: {path} is not a file")
+    try:
+        return portal.read_package(path)
+    except PackageError as exc:
+        raise PackageError(f"packages.{which}: {exc}") from None
+
+
+def _checked(which: str, check) -> None:
+    try:
+        check()
+    except PackageError as exc:
+        raise PackageError(f"packages.{which}: {exc}") from None
+
+
+def read_packages(config: Config, needed: tuple[str, ...], *, today: dt.date,
+                  purpose: str) -> tuple[dict[str, PortalPackage | None], list[str]]:
+    """Read the ``needed`` packages once and check them for unattended use by ``purpose`` (for
+    example "GPO onboarding"): kinds, interactivity, expiry, one organisation."""
+    found: dict[str, PortalPackage | None] = {name: None for name in PACKAGE_NAMES}
+    warnings: list[str] = []
+    for which in PACKAGE_NAMES:
+        if which in needed:
+            found[which] = _read(config, which)
+    onboarding, offboarding, vdi = found["onboarding"], found["offboarding"], found["vdi"]
+    if onboarding is not None:
+        if onboarding.kind is PackageKind.OFFBOARDING:
+            raise PackageError(f"packages.onboarding: {onboarding.source.name} is an offboarding script; "
+                               "name it under packages.offboarding and give the onboarding package here")
+        _checked("onboarding", lambda: portal.check_unattended(onboarding, purpose))
+    if offboarding is not None:
+        if offboarding.kind is not PackageKind.OFFBOARDING:
+            raise PackageError(f"packages.offboarding: {offboarding.source.name} is not an offboarding script "
+                               f"(it is {offboarding.kind.value})")
+
+        def check_offboarding() -> None:
+            portal.check_unattended(offboarding, purpose.replace("onboarding", "offboarding"))
+            warnings.extend(portal.check_offboarding_expiry(offboarding, today, config.packages.offboarding_warn_days))
+            if onboarding is not None:
+                portal.check_same_org(onboarding, offboarding)
+
+        _checked("offboarding", check_offboarding)
+    if vdi is not None:
+        if vdi.kind is not PackageKind.VDI:
+            raise PackageError(f"packages.vdi: {vdi.source.name} is not a VDI onboarding package "
+                               "(a zip with Onboard-NonPersistentMachine.ps1)")
+        if onboarding is not None:
+            _checked("vdi", lambda: portal.check_same_org(onboarding, vdi))
+    return found, warnings
+
+
+def resolve(config: Config, *, source: str = "<config>", packages: dict[str, PortalPackage | None] | None = None,
+            warnings: list[str] | tuple[str, ...] = ()) -> Project:
+    """The project of an already loaded config and its (already read and checked) packages."""
+    packages = packages or {}
+    onboarding = packages.get("onboarding")
+    offboarding = packages.get("offboarding")
+    if config.targets:
+        targets = tuple(resolve_target(t, config.settings, index=i, onboarding=onboarding)
+                        for i, t in enumerate(config.targets))
+    else:
+        targets = (resolve_target(Target(name=DEFAULT_TARGET_NAME), config.settings, onboarding=onboarding),)
+    notes = list(warnings)
+    for t in targets:
+        inactive = inactive_in_passive_mode(t.settings)
+        if inactive:
+            names = ", ".join(s.field for s in inactive)
+            notes.append(f"target {t.name!r}: passive mode is on, so Defender Antivirus does not enforce {names} "
+                         "until passive mode ends")
+    return Project(
+        config=config,
+        source=source,
+        targets=targets,
+        onboarding=onboarding,
+        offboarding=offboarding,
+        vdi=packages.get("vdi"),
+        offboarding_payload=None if offboarding is None else payloads.portal_offboarding(offboarding),
+        warnings=tuple(notes),
+    )
+
+
+def load(path: Path, *, packages: tuple[str, ...], today: dt.date, purpose: str) -> Project:
+    """Load the config at ``path``, read the ``packages`` it names that a kit needs, resolve."""
+    config = load_config(path)
+    found, warnings = read_packages(config, packages, today=today, purpose=purpose)
+    return resolve(config, source=str(path), packages=found, warnings=warnings)

@@ -1,0 +1,87 @@
+"""The Windows Server releases mdegen knows: one table, read by the config, the targeting and the kits.
+
+Each row says how a release identifies itself (version, build numbers, the product types it can
+report), what it needs before the portal's onboarding script can onboard it (``agent``), and the
+operating-system SKUs that share its build numbers but must never match a server target.
+
+This module is plain data with no third-party import, so the CLI's start-up and the config model
+can both read it cheaply.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Win32_OperatingSystem.ProductType
+WORKSTATION = 1
+DOMAIN_CONTROLLER = 2
+MEMBER_SERVER = 3
+
+
+@dataclass(frozen=True)
+class WindowsRelease:
+    """One Windows Server release as mdegen targets it."""
+
+    key: str                        # the config's spelling: targets[].os
+    name: str                       # "Windows Server 2019"
+    short: str                      # "2019", for compact names ("Windows Server 2019, 2022, SAC")
+    version: str                    # NT version: "10.0"
+    builds: tuple[str, ...]         # Win32_OperatingSystem.BuildNumber values, as strings
+    agent: str | None = None        # what must be installed first; None: the script onboards by itself
+    # Win32_OperatingSystem.OperatingSystemSKU values that report a server product type with one of
+    # these builds but are no server (Windows 10/11 Enterprise multi-session: 175).
+    never_skus: tuple[int, ...] = ()
+
+    @property
+    def build_versions(self) -> tuple[str, ...]:
+        """'10.0.<build>' per build, as ConfigMgr's SMS_R_System.Build spells them."""
+        return tuple(f"{self.version}.{b}" for b in self.builds)
+
+
+# Releases the portal's onboarding script onboards by itself (no agent first). SAC covers the
+# Semi-Annual Channel releases 1803 to 20H2 and the Annual Channel 23H2; 1809 shares build 17763
+# with Server 2019. The order is the canonical order of every list mdegen writes.
+RELEASES: tuple[WindowsRelease, ...] = (
+    WindowsRelease("2019", "Windows Server 2019", "2019", "10.0", ("17763",)),
+    WindowsRelease("2022", "Windows Server 2022", "2022", "10.0", ("20348",)),
+    WindowsRelease("2025", "Windows Server 2025", "2025", "10.0", ("26100",)),
+    WindowsRelease("sac", "Windows Server SAC 1803 and later", "SAC", "10.0",
+                   ("17134", "17763", "18362", "18363", "19041", "19042", "25398")),
+)
+BY_KEY: dict[str, WindowsRelease] = {r.key: r for r in RELEASES}
+
+# Releases that need an agent (the unified md4ws installer, DefenderDT or MMA) before onboarding,
+# in the spellings admins use. No kit supports them yet; the config refuses them with this reason.
+AGENT_RELEASE_SPELLINGS = frozenset({"2008r2", "2008 r2", "2008r2sp1", "2012r2", "2012 r2", "2012", "2016"})
+
+DEFAULT_RELEASES = ("2019", "2022", "2025")
+
+
+def canonical(keys: object) -> tuple[WindowsRelease, ...]:
+    """The releases named by ``keys``, in the table's order (not the config's)."""
+    wanted = set(keys)  # type: ignore[call-overload]
+    return tuple(r for r in RELEASES if r.key in wanted)
+
+
+def builds_of(keys: object) -> tuple[str, ...]:
+    """Every build number of the releases named by ``keys``, sorted as text, each once."""
+    return tuple(sorted({b for r in canonical(keys) for b in r.builds}))
+
+
+def all_builds() -> tuple[str, ...]:
+    return tuple(sorted({b for r in RELEASES for b in r.builds}))
+
+
+def server_kinds(product_types: tuple[int, ...]) -> str:
+    """'member servers', 'member servers and domain controllers' or 'domain controllers'."""
+    kinds = set(product_types)
+    if kinds == {DOMAIN_CONTROLLER}:
+        return "domain controllers"
+    if kinds == {MEMBER_SERVER, DOMAIN_CONTROLLER}:
+        return "member servers and domain controllers"
+    return "member servers"
+
+
+def joined(parts: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
