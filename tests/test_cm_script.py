@@ -28,9 +28,10 @@ from generator.builders.cm_script import (
     render_cm_script,
     render_discovery_scripts,
 )
-from generator.builders.sccm_model import CmCollection, CmCompliance, CmPackage, CmProgram
 from generator.config import Target
 from generator.escaping import PS_SINGLE_QUOTES, ps_single_quoted, ps_unquote_single
+from generator.project import resolve_target
+from generator.records import CmCollection, CmCompliance, CmPackage, CmProgram
 from generator.targeting import cm_collection_wql
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "cm-script"
@@ -58,7 +59,7 @@ def _onboarding(target: str, folder: str, name: str, comment: str, passive: bool
             name=f"MDE - {target} - Windows Server \u2018{'/'.join(os)}\u2019 & co",
             comment=f"Target '{target}': servers $x `n 50% <b> \"q\"",
             rule_name=f"MDE - {target} ($ & ')",
-            query=cm_collection_wql(Target(name="T", os=os))),
+            query=cm_collection_wql(resolve_target(Target(name="T", os=os)))),
         compliance=CmCompliance(
             ci_name=f"MDE onboarding state {target} & 'x'",
             baseline_name=f"MDE baseline {target} \u2019$y\u2019 100%",
@@ -291,6 +292,40 @@ def test_values_sit_in_the_data_block(script: bytes, discovery: dict[str, bytes]
             assert f"File     = '{name}'\r\n                    Sha256   = '{digest}'\r\n" in block
     assert block.count(f"Expected = '{COMPLIANT}'") == 3
     assert passive_mode_script(True) in block and passive_mode_script(False) not in block
+
+
+def test_every_value_is_quoted_exactly_once(script: bytes, monkeypatch) -> None:
+    """One quoting pass: the ps filter quotes each literal of the data block once, plus the two
+    registry facts from policy.py the code uses; nothing else quotes (no check pre-pass)."""
+    import generator.escaping as escaping
+    from generator import policy
+
+    seen: list[str] = []
+    original = escaping.refuse_control
+
+    def spy(s, field, **kw):
+        if field == "a PowerShell string":
+            seen.append(s)
+        return original(s, field, **kw)
+
+    monkeypatch.setattr(escaping, "refuse_control", spy)
+    assert _render() == script
+    data = script[len(BOM):]
+    start, end = data.index(b"$Kit = [pscustomobject]@{"), data.index(b"# Helpers")
+    literals = [ps_unquote_single(t.text) for t in pwsh_syntax.single_quoted_strings(script) if start <= t.start < end]
+    assert len(literals) > 40
+    assert sorted(seen) == sorted(literals + [policy.hklm_path(policy.STATUS_KEY), policy.ONBOARDING_STATE])
+
+
+def test_registry_facts_come_from_policy(script: bytes, discovery: dict[str, bytes]) -> None:
+    from generator import policy
+
+    text = script.decode("utf-8-sig")
+    assert f"$OnboardingStatusKey = '{policy.hklm_path(policy.STATUS_KEY)}'\r\n" in text
+    assert f"-ValueName '{policy.ONBOARDING_STATE}' " in text
+    passive = discovery[passive_mode_script(True)].decode("utf-8-sig")
+    assert f"# Writes exactly one line: 'Compliant' when HKLM\\{policy.hklm_path(policy.ATP_KEY)}\r\n" in passive
+    assert f"$valueName = '{policy.setting('passive_mode').value_name}'\r\n" in passive
 
 
 # --- behaviour that can be read off the script ------------------------------------------------

@@ -20,7 +20,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import pwsh_syntax
-from generator.builders.gpo_model import GpoDefinition, ImmediateTask, WmiFilter, braced
 from generator.builders.import_script import SCRIPT_NAME, render_import_script
 from generator.escaping import (
     PS_SINGLE_QUOTES,
@@ -30,6 +29,7 @@ from generator.escaping import (
     ps_unquote_single,
     refuse_control,
 )
+from generator.records import GpoDefinition, WmiFilter, braced
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "import-script"
 NS = uuid.UUID("00000000-0000-0000-0000-000000000000")
@@ -54,17 +54,11 @@ FILTER_2022 = WmiFilter(
 )
 
 
-def _task(name: str) -> ImmediateTask:
-    return ImmediateTask(name=name, uid=uuid.uuid5(NS, name), command="\\\\srv\\mde$\\Onboard.cmd",
-                         arguments="", description="", author="mdegen", changed=WHEN)
-
-
 def _gpo(role, target, name, description, wmi_filter) -> GpoDefinition:
     return GpoDefinition(
         role=role, target_name=target, display_name=name, description=description,
         gpo_id=uuid.uuid5(NS, "gpo:" + name), backup_id=uuid.uuid5(NS, "backup:" + name),
-        backup_time=WHEN, domain="corp.example.com", registry_pol=None, task=_task(name),
-        wmi_filter=wmi_filter,
+        backup_time=WHEN, domain="corp.example.com", parts=(), wmi_filter=wmi_filter,
     )
 
 
@@ -198,6 +192,34 @@ def test_values_sit_in_the_data_block(script: bytes) -> None:
     assert "TargetName    = $null\r\n" in block and "WmiFilterName = $null\r\n" in block   # offboarding
     assert f"Id          = '{braced(FILTER_2019.id)}'\r\n" in block
     assert "    'en-US\\MdegenDefenderForEndpoint.adml'\r\n" in block
+
+
+def _quoted_values(monkeypatch, render) -> list[str]:
+    """The values PowerShell-quoted while ``render()`` runs: every ps_single_quoted call, however it
+    was imported, passes its value to escaping.refuse_control for "a PowerShell string"."""
+    import generator.escaping as escaping
+
+    seen: list[str] = []
+    original = escaping.refuse_control
+
+    def spy(s, field, **kw):
+        if field == "a PowerShell string":
+            seen.append(s)
+        return original(s, field, **kw)
+
+    monkeypatch.setattr(escaping, "refuse_control", spy)
+    render()
+    return seen
+
+
+def test_every_value_is_quoted_exactly_once(script: bytes, monkeypatch) -> None:
+    """One quoting pass: the ps filter quotes each literal of the data block once, and nothing else
+    quotes (no check pre-pass)."""
+    data = script[3:]
+    start, end = data.index(b"$Kit = [pscustomobject]@{"), data.index(b"# Helpers")
+    literals = [ps_unquote_single(t.text) for t in pwsh_syntax.single_quoted_strings(script) if start <= t.start < end]
+    assert len(literals) > 20
+    assert sorted(_quoted_values(monkeypatch, _render)) == sorted(literals)
 
 
 def test_a_shared_wmi_filter_is_listed_once() -> None:

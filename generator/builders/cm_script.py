@@ -3,8 +3,10 @@
 ``render_cm_script`` turns the kit's ``CmPackage`` records into the script the ConfigMgr admin runs
 (Windows PowerShell 5.1 with the ConfigurationManager module). Like Import-MdeGpo.ps1 it carries
 everything the config contributes (names, descriptions, command lines, collection queries, file
-hashes) in one data block at the top, each string as a PowerShell single-quoted literal
-(``generator.escaping.ps_single_quoted``); the code below only refers to those variables.
+hashes) in one data block at the top, each string as a PowerShell single-quoted literal (the ``ps``
+filter of ``generator.templating.powershell_environment``, which quotes each value once and whose
+refusals ``render_powershell`` turns into errors naming the record and field); the code below only
+refers to those variables. Registry paths and value names come from generator/policy.py.
 
 ``render_discovery_scripts`` writes the configuration items' discovery scripts. Their contract
 with the CI rule: each writes exactly one line, ``Compliant`` (``COMPLIANT``) when the server is as
@@ -39,23 +41,20 @@ CRLF line ends; the same records give the same bytes.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import posixpath
 import re
 from collections.abc import Callable, Iterable
 
-import jinja2
-
-from generator.builders.sccm_model import CmCollection, CmCompliance, CmPackage
-from generator.escaping import ps_single_quoted
-from generator.templating import environment, to_crlf
+from generator.escaping import plain
+from generator.policy import ONBOARDING_STATE, PASSIVE_MODE_KEY, PASSIVE_MODE_VALUE, STATUS_KEY, hklm_path
+from generator.records import CmCollection, CmCompliance, CmPackage
+from generator.templating import render_powershell, text_file
 
 TEMPLATE = "sccm/New-MdeCmPackage.ps1.j2"
 SCRIPT_NAME = "New-MdeCmPackage.ps1"
 COMPLIANCE_FOLDER = "compliance"
 PACKAGES_FOLDER = "packages"
-UTF8_BOM = b"\xef\xbb\xbf"
 
 COMPLIANT = "Compliant"
 ONBOARDING_STATE_SCRIPT = "Get-MdeOnboardingState.ps1"
@@ -71,16 +70,20 @@ _MAX_RUN_MINUTES = 720          # "Unknown" in the console; more would collide w
 _BAD_NAME = re.compile(r'[\x00-\x1f"*:<>?|\\/]')
 
 
-@functools.cache
-def _environment() -> jinja2.Environment:
-    """The shared environment plus the ``ps`` filter, as an overlay (the shared one is untouched)."""
-    env = environment().overlay()
-    env.filters["ps"] = ps_single_quoted
-    return env
+# The registry facts the three templates print, from generator/policy.py (the one place they are
+# spelled). Where one stands alone as a literal the template quotes it with `ps`; in comments and
+# inside a longer literal it is written as it is, which plain() allows: fixed ASCII names without
+# quotes, '#' or control characters.
+_REGISTRY = {
+    "status_key": plain(hklm_path(STATUS_KEY)),
+    "onboarding_state": plain(ONBOARDING_STATE),
+    "passive_key": plain(hklm_path(PASSIVE_MODE_KEY)),
+    "passive_value_name": plain(PASSIVE_MODE_VALUE),
+}
 
 
 def _script_bytes(text: str) -> bytes:
-    return UTF8_BOM + to_crlf(text).encode("utf-8")
+    return text_file(text, encoding="utf-8", bom=True)
 
 
 # --- discovery scripts ------------------------------------------------------------------------
@@ -98,12 +101,11 @@ def render_discovery_scripts(passive_modes: Iterable[bool] = ()) -> list[tuple[s
     distinct value in ``passive_modes`` (on before off), named by ``passive_mode_script``. They go
     to the kit's ``compliance/`` folder, where New-MdeCmPackage.ps1 reads them.
     """
-    env = _environment()
-    out = [(ONBOARDING_STATE_SCRIPT, _script_bytes(env.get_template(_ONBOARDING_TEMPLATE).render()))]
+    out = [(ONBOARDING_STATE_SCRIPT, _script_bytes(render_powershell(_ONBOARDING_TEMPLATE, _REGISTRY)))]
     for passive in sorted(set(passive_modes), reverse=True):
         if not isinstance(passive, bool):
             raise ValueError(f"passive_modes: {passive!r} is not true or false")
-        text = env.get_template(_PASSIVE_TEMPLATE).render(expected=1 if passive else 0)
+        text = render_powershell(_PASSIVE_TEMPLATE, {**_REGISTRY, "expected": 1 if passive else 0})
         out.append((passive_mode_script(passive), _script_bytes(text)))
     return out
 
@@ -124,13 +126,11 @@ def discovery_settings(passive_mode: bool | None) -> tuple[tuple[str, str, str, 
 
 
 def _check(value: str, where: str, *, max_len: int | None = None, required: bool = False) -> str:
-    """Fail early, naming the record and field, for a value the script cannot carry."""
+    """Fail early, naming the record and field, for a value that is not text, is empty although
+    required, or is longer than ConfigMgr allows. (Whether PowerShell can carry it is the ``ps``
+    filter's question, asked once, when the script is rendered.)"""
     if not isinstance(value, str):
         raise ValueError(f"{where}: {value!r} is not text")
-    try:
-        ps_single_quoted(value)
-    except ValueError as exc:
-        raise ValueError(f"{where}: {exc}") from None
     if required and not value.strip():
         raise ValueError(f"{where}: is empty")
     if max_len is not None and len(value) > max_len:
@@ -165,7 +165,7 @@ def _sha256(data: bytes) -> str:
 
 def _text_sha256(text: str) -> str:
     """The hash New-MdeCmPackage.ps1 computes for a discovery script: UTF-8, no BOM, CRLF."""
-    return _sha256(to_crlf(text.removeprefix("\ufeff")).encode("utf-8"))
+    return _sha256(text_file(text.removeprefix("\ufeff"), encoding="utf-8"))
 
 
 def _collection_record(c: CmCollection, where: str) -> dict[str, str]:
@@ -244,6 +244,27 @@ def _package_record(p: CmPackage, where: str, texts: dict[str, tuple[str, str]])
     }
 
 
+# Keys of the package records (the template's names) -> the CmPackage fields error messages name.
+_PACKAGE_FIELDS = {"manufacturer": "publisher", "description": "comment", "program_name": "program.name",
+                   "command_line": "program.command_line", "program_comment": "program.comment"}
+_SETTING_PARTS = {"name": " name", "file": " file name", "expected": " expected result"}
+
+
+def _field_name(path: str) -> str:
+    """A path in the template context (``packages[0].program_name``) as the record field it came
+    from (``packages[0].program.name``), the way the other checks name fields."""
+    m = re.fullmatch(r"(packages\[\d+\])\.(\w+)(.*)", path)
+    if m is None:
+        return path
+    record, key, rest = m.groups()
+    if key == "files":                                   # files[j].name -> files[j]
+        return f"{record}.files{rest.removesuffix('.name')}"
+    setting = re.fullmatch(r"\.settings(\[\d+\])\.(\w+)", rest) if key == "compliance" else None
+    if setting:                                          # settings[k].file -> settings[k] file name
+        return f"{record}.compliance.settings{setting.group(1)}{_SETTING_PARTS.get(setting.group(2), '.' + setting.group(2))}"
+    return f"{record}.{_PACKAGE_FIELDS.get(key, key)}{rest}"
+
+
 def _unique(records: list[dict[str, object]], key: Callable[[dict[str, object]], str | None], what: str) -> None:
     seen: dict[str, int] = {}
     for i, r in enumerate(records):
@@ -271,9 +292,10 @@ def render_cm_script(packages: list[CmPackage], *, organization: str, release: s
     _unique(records, lambda r: r["collection"] and r["collection"]["name"], "collection name")
     _unique(records, lambda r: r["compliance"] and r["compliance"]["ci_name"], "configuration item name")
     _unique(records, lambda r: r["compliance"] and r["compliance"]["baseline_name"], "baseline name")
-    text = _environment().get_template(TEMPLATE).render(
-        organization=_check(organization, "organization"),
-        release=_check(release, "release"),
-        packages=records,
-    )
-    return _script_bytes(text)
+    context = {
+        "organization": _check(organization, "organization"),
+        "release": _check(release, "release"),
+        "packages": records,
+        **_REGISTRY,
+    }
+    return _script_bytes(render_powershell(TEMPLATE, context, field_name=_field_name))

@@ -3,8 +3,10 @@
 The script sits at the root of ``<output>/gpo/`` beside ``GPOs/`` (the backups), ``PolicyDefinitions/``
 and ``WmiFilters/`` and finds them through ``$PSScriptRoot``. Everything the config contributes (GPO
 names and descriptions, WMI filter names and queries, the organisation, file names) is written into
-one data block at the top, each value as a PowerShell single-quoted literal
-(``generator.escaping.ps_single_quoted``); the code below it only refers to those variables.
+one data block at the top, each value as a PowerShell single-quoted literal (the ``ps`` filter of
+``generator.templating.powershell_environment``, which quotes each value once and whose refusals
+``render_powershell`` turns into errors naming the record and field); the code below it only refers
+to those variables.
 
 Output: UTF-8 with BOM (Windows PowerShell 5.1 reads a BOM-less script as the ANSI code page) and
 CRLF line ends; the same records give the same bytes.
@@ -12,37 +14,16 @@ CRLF line ends; the same records give the same bytes.
 
 from __future__ import annotations
 
-import functools
 import posixpath
-from collections.abc import Iterable
+import re
+from collections.abc import Callable, Iterable
 
-import jinja2
-
-from generator.builders.gpo_model import GpoDefinition, WmiFilter, braced
-from generator.escaping import ps_single_quoted
-from generator.templating import environment, to_crlf
+from generator.records import GpoDefinition, WmiFilter, braced
+from generator.templating import render_powershell, text_file
 
 TEMPLATE = "gpo/Import-MdeGpo.ps1.j2"
 SCRIPT_NAME = "Import-MdeGpo.ps1"
 POLICY_DEFINITIONS = "PolicyDefinitions/"
-UTF8_BOM = b"\xef\xbb\xbf"
-
-
-@functools.cache
-def _environment() -> jinja2.Environment:
-    """The shared environment plus the ``ps`` filter, as an overlay (the shared one is untouched)."""
-    env = environment().overlay()
-    env.filters["ps"] = ps_single_quoted
-    return env
-
-
-def _check(value: str, where: str) -> str:
-    """Fail early, naming the record and field, for a value ps_single_quoted would refuse."""
-    try:
-        ps_single_quoted(value)
-    except ValueError as exc:
-        raise ValueError(f"{where}: {exc}") from None
-    return value
 
 
 def _admx_relative(path: str) -> str:
@@ -55,23 +36,19 @@ def _admx_relative(path: str) -> str:
         raise ValueError(f"admx_files: {path!r} is not a plain relative path below {POLICY_DEFINITIONS}")
     if any(":" in p for p in parts):
         raise ValueError(f"admx_files: {path!r} holds a colon, which Windows file names cannot")
-    return _check("\\".join(parts), "admx_files")
+    return "\\".join(parts)
 
 
-def _filter_record(f: WmiFilter, where: str) -> dict[str, str]:
-    return {
-        "id": braced(f.id),
-        "name": _check(f.name, f"{where}.name"),
-        "description": _check(f.description, f"{where}.description"),
-        "namespace": _check(f.namespace, f"{where}.namespace"),
-        "query": _check(f.query, f"{where}.query"),
-    }
+def _filter_record(f: WmiFilter) -> dict[str, str]:
+    return {"id": braced(f.id), "name": f.name, "description": f.description, "namespace": f.namespace,
+            "query": f.query}
 
 
-def _unique_filters(gpos: Iterable[GpoDefinition]) -> list[dict[str, str]]:
-    """The WMI filters the GPOs use, once each, in order of first use. The script finds filters by
-    name, so two different filters may not share a name (nor one ID carry two names)."""
-    by_name: dict[str, tuple[WmiFilter, dict[str, str]]] = {}
+def _unique_filters(gpos: Iterable[GpoDefinition]) -> tuple[list[dict[str, str]], list[str]]:
+    """The WMI filters the GPOs use, once each, in order of first use, and where each was first
+    used (``gpos[i].wmi_filter``, for error messages). The script finds filters by name, so two
+    different filters may not share a name (nor one ID carry two names)."""
+    by_name: dict[str, tuple[WmiFilter, dict[str, str], str]] = {}
     by_id: dict[str, str] = {}
     for i, gpo in enumerate(gpos):
         f = gpo.wmi_filter
@@ -87,9 +64,9 @@ def _unique_filters(gpos: Iterable[GpoDefinition]) -> list[dict[str, str]]:
         fid = braced(f.id)
         if fid in by_id:
             raise ValueError(f"{where}: id {fid} is already used by WMI filter {by_id[fid]!r}")
-        by_name[key] = (f, _filter_record(f, where))
+        by_name[key] = (f, _filter_record(f), where)
         by_id[fid] = f.name
-    return [record for _, record in by_name.values()]
+    return [record for _, record, _ in by_name.values()], [where for _, _, where in by_name.values()]
 
 
 def _gpo_record(g: GpoDefinition, where: str) -> dict[str, str | None]:
@@ -97,12 +74,28 @@ def _gpo_record(g: GpoDefinition, where: str) -> dict[str, str | None]:
         raise ValueError(f"{where}.role: {g.role!r} is neither 'onboarding' nor 'offboarding'")
     return {
         "role": g.role,
-        "display_name": _check(g.display_name, f"{where}.display_name"),
-        "description": _check(g.description, f"{where}.description"),
+        "display_name": g.display_name,
+        "description": g.description,
         "backup_id": braced(g.backup_id),
-        "target_name": None if g.target_name is None else _check(g.target_name, f"{where}.target_name"),
+        "target_name": g.target_name,
         "wmi_filter_name": None if g.wmi_filter is None else g.wmi_filter.name,
     }
+
+
+def _field_namer(filter_wheres: list[str]) -> Callable[[str], str]:
+    """Context path -> the name error messages use: ``wmi_filters[k].query`` is the filter of the GPO
+    that first used it (``gpos[i].wmi_filter.query``), ``admx_files[j]`` is ``admx_files``."""
+    def name(path: str) -> str:
+        m = re.fullmatch(r"wmi_filters\[(\d+)\](.*)", path)
+        if m:
+            return filter_wheres[int(m.group(1))] + m.group(2)
+        m = re.fullmatch(r"(gpos\[\d+\])\.wmi_filter_name", path)
+        if m:
+            return m.group(1) + ".wmi_filter.name"
+        if re.fullmatch(r"admx_files\[\d+\]", path):
+            return "admx_files"
+        return path
+    return name
 
 
 def render_import_script(gpos: list[GpoDefinition], *, organization: str, release: str,
@@ -137,11 +130,13 @@ def render_import_script(gpos: list[GpoDefinition], *, organization: str, releas
             if key in targets:
                 raise ValueError(f"gpos[{i}].target_name: {g.target_name!r} is also the target of gpos[{targets[key]}]")
             targets[key] = i
-    text = _environment().get_template(TEMPLATE).render(
-        organization=_check(organization, "organization"),
-        release=_check(release, "release"),
-        wmi_filters=_unique_filters(gpos),
-        gpos=records,
-        admx_files=[_admx_relative(p) for p in admx_files],
-    )
-    return UTF8_BOM + to_crlf(text).encode("utf-8")
+    wmi_filters, filter_wheres = _unique_filters(gpos)
+    context = {
+        "organization": organization,
+        "release": release,
+        "wmi_filters": wmi_filters,
+        "gpos": records,
+        "admx_files": [_admx_relative(p) for p in admx_files],
+    }
+    text = render_powershell(TEMPLATE, context, field_name=_field_namer(filter_wheres))
+    return text_file(text, encoding="utf-8", bom=True)

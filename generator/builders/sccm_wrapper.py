@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import re
 
-from generator.templating import render, to_crlf
+from generator.escaping import plain
+from generator.policy import PASSIVE_MODE_KEY, PASSIVE_MODE_VALUE, hklm_path
+from generator.templating import render, text_file
 
 __all__ = ["render_passive_wrapper", "WRAPPER_NAME", "PASSIVE_MODE_FAILED_EXIT", "TEMPLATE"]
 
@@ -31,6 +33,12 @@ TEMPLATE = "sccm/MdeOnboard.cmd.j2"
 WRAPPER_NAME = "MdeOnboard.cmd"
 PASSIVE_MODE_FAILED_EXIT = 17
 _SCRIPT_NAME = re.compile(r"[A-Za-z0-9._ -]+\.cmd\Z")
+
+# The policy value the wrapper writes, from generator/policy.py. Constants, written into the .cmd
+# as they are: plain() makes sure that needs no quoting (the key stands inside "...", the value
+# name unquoted after /v, so it may not hold a space).
+_POLICY_KEY = plain(hklm_path(PASSIVE_MODE_KEY))
+_VALUE_NAME = plain(PASSIVE_MODE_VALUE, allow_space=False)
 
 
 def render_passive_wrapper(script_name: str, *, passive_value: int = 1) -> bytes:
@@ -51,5 +59,6 @@ def render_passive_wrapper(script_name: str, *, passive_value: int = 1) -> bytes
     if type(passive_value) is not int or passive_value not in (0, 1):
         raise ValueError(f"passive_value {passive_value!r} must be 1 (passive) or 0 (active)")
     text = render(TEMPLATE, script_name=script_name, passive_value=passive_value,
-                  failure_exit=PASSIVE_MODE_FAILED_EXIT, wrapper_name=WRAPPER_NAME)
-    return to_crlf(text).encode("ascii")
+                  failure_exit=PASSIVE_MODE_FAILED_EXIT, wrapper_name=WRAPPER_NAME,
+                  passive_key=_POLICY_KEY, passive_value_name=_VALUE_NAME)
+    return text_file(text, encoding="ascii")
