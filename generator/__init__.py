@@ -1,8 +1,5 @@
 """mdegen: Microsoft Defender for Endpoint onboarding artifacts for Windows Server fleets."""
 
-from importlib.metadata import PackageNotFoundError, version as _dist_version
-
-try:
-    __version__ = _dist_version("mdegen")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0+source"
+# The one place the version is written: pyproject.toml reads it from here (setuptools' attr:),
+# so start-up need not ask importlib.metadata, which costs more than the rest of `--version`.
+__version__ = "0.1.0"
