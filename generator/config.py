@@ -23,7 +23,6 @@ from pydantic import (
 )
 
 from generator import releases
-from generator.defaults import DEFAULT_CONFIG_NAME  # noqa: F401  (re-exported for callers)
 from generator.errors import ConfigError
 
 CONFIG_VERSION = 1

@@ -8,11 +8,13 @@ from collections.abc import Iterable
 
 from generator import __version__
 from generator.artifacts import OutputFile
-from generator.policy import hklm_path  # noqa: F401  (handoffs show keys as admins type them)
+from generator.policy import hklm_path
 from generator.templating import markdown_cell, render, text_file
 from generator.writer import sha256_hex
 
 HANDOFF_NAME = "HANDOFF.md"
+
+__all__ = ["HANDOFF_NAME", "checksum_rows", "handoff_file", "hklm_path"]
 
 
 def checksum_rows(files: Iterable[OutputFile]) -> list[dict[str, str]]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from generator.records import CmCollection
@@ -102,7 +102,6 @@ _RELEASES = [r.key for r in RELEASES]
 _KINDS = {False: {CM_MEMBER_SERVER}, True: {CM_MEMBER_SERVER, CM_DOMAIN_CONTROLLER}, "only": {CM_DOMAIN_CONTROLLER}}
 
 
-@settings(max_examples=60, deadline=None)
 @given(os=st.lists(st.sampled_from(_RELEASES), min_size=1, max_size=4, unique=True),
        dcs=st.sampled_from([False, True, "only"]))
 def test_any_target_matches_its_builds_and_kinds_only(os: list[str], dcs: bool | str) -> None:
@@ -115,7 +114,6 @@ def test_any_target_matches_its_builds_and_kinds_only(os: list[str], dcs: bool |
     assert cm_collection_wql(resolve_target(Target(name="T", os=list(reversed(os)), domain_controllers=dcs))) == query
 
 
-@settings(max_examples=60, deadline=None)
 @given(os=st.lists(st.sampled_from(_RELEASES), min_size=1, max_size=4, unique=True),
        dcs=st.sampled_from([False, True, "only"]))
 def test_queries_only_test_equality(os: list[str], dcs: bool | str) -> None:

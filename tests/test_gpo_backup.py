@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path, PureWindowsPath
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from lxml import etree
 
@@ -602,7 +602,6 @@ TEXT_CHARS = st.characters(blacklist_categories=("Cs",), blacklist_characters="\
     lambda c: c in "\t\n" or ord(c) >= 0x20)
 
 
-@settings(max_examples=150, deadline=None)
 @given(
     name=st.text(NAME_CHARS, min_size=1, max_size=40).filter(
         lambda s: s.strip() and s[0] != " " and s not in (".", "..")),

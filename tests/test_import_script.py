@@ -16,7 +16,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import pwsh_syntax
@@ -377,7 +377,6 @@ HOSTILE = st.text(
 )
 
 
-@settings(max_examples=300, deadline=None)
 @given(HOSTILE)
 def test_ps_single_quoted_cannot_be_broken_out_of(value: str) -> None:
     pwsh_syntax.require_parser()
@@ -390,7 +389,6 @@ def test_ps_single_quoted_cannot_be_broken_out_of(value: str) -> None:
     assert ps_read_verbatim(src, len("$x = ")) == (len("$x = ") + len(literal), value)
 
 
-@settings(max_examples=200, deadline=None)
 @given(HOSTILE, st.sampled_from(sorted(_REFUSED)), HOSTILE)
 def test_ps_single_quoted_refuses_any_control(before: str, bad: str, after: str) -> None:
     with pytest.raises(ValueError, match=r"U\+[0-9A-F]{4}"):

@@ -554,7 +554,7 @@ def test_lf_only_script_is_noted(tmp_path):
     assert any("LF-only" in n for n in pkg.notes)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(edits=st.lists(st.tuples(st.integers(min_value=0), st.integers(min_value=0, max_value=255)),
                       min_size=1, max_size=6),
        cut=st.one_of(st.none(), st.integers(min_value=0)))

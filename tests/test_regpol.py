@@ -690,7 +690,7 @@ def entries(draw, with_raw=False):
 
 
 entry_lists = st.lists(entries(), min_size=1, max_size=12)
-PROPS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPS = settings(suppress_health_check=[HealthCheck.too_slow])
 
 
 @PROPS

@@ -9,16 +9,13 @@ scripts and check the exit code and the registry value.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
-import tempfile
 from pathlib import Path
 
 import pytest
 
 import batch_syntax
+from conftest import Wine
 from generator.builders.sccm_wrapper import (
     PASSIVE_MODE_FAILED_EXIT,
     WRAPPER_NAME,
@@ -159,54 +156,6 @@ def test_golden(script: bytes, file_regression) -> None:
 # --- (e) Wine ---------------------------------------------------------------------------------
 
 
-class Wine:
-    """Wine's cmd.exe and reg.exe in a private prefix (created once for this module)."""
-
-    def __init__(self, prefix: Path) -> None:
-        wine64 = Path("/usr/lib/wine/wine64")          # Debian: avoids the "wine32 is missing" banner
-        self.exe = str(wine64) if os.access(wine64, os.X_OK) else (shutil.which("wine64") or shutil.which("wine"))
-        self.env = {**os.environ, "WINEPREFIX": str(prefix), "WINEDEBUG": "-all",
-                    "WINEDLLOVERRIDES": "mscoree,mshtml=", "DISPLAY": ""}
-
-    def run(self, *args: str, cwd: Path | None = None, timeout: float = 30) -> subprocess.CompletedProcess:
-        # Output goes to files, not pipes: the wineserver that wine starts inherits the handles, and
-        # a pipe would only reach EOF when that server exits, seconds after every call.
-        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-            r = subprocess.run([self.exe, *args], cwd=cwd, env=self.env, stdin=subprocess.DEVNULL,
-                               stdout=out, stderr=err, timeout=timeout)
-            out.seek(0)
-            err.seek(0)
-            return subprocess.CompletedProcess(r.args, r.returncode, out.read(), err.read())
-
-    def dword(self, name: str) -> int | None:
-        """The REG_DWORD ``name`` under the policy key in the 64-bit view, or None when absent."""
-        r = self.run("reg", "query", POLICY_KEY, "/v", name, "/reg:64")
-        m = re.search(rb"\s" + re.escape(name.encode()) + rb"\s+REG_DWORD\s+0x([0-9a-fA-F]+)", r.stdout)
-        return int(m.group(1), 16) if (r.returncode == 0 and m) else None
-
-    def delete(self, name: str) -> None:
-        self.run("reg", "delete", POLICY_KEY, "/v", name, "/f", "/reg:64")
-
-
-@pytest.fixture(scope="module")
-def wine(tmp_path_factory) -> Wine:
-    if shutil.which("wine") is None:
-        pytest.skip("Wine is not installed")
-    w = Wine(tmp_path_factory.mktemp("wineprefix"))
-    try:
-        boot = w.run("wineboot", "-i", timeout=50)
-        probe = w.run("cmd", "/c", "exit /b 3", timeout=20)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        pytest.skip(f"Wine did not start: {exc}")
-    if boot.returncode != 0 or probe.returncode != 3:
-        pytest.skip(f"Wine did not start cleanly (wineboot {boot.returncode}, cmd probe {probe.returncode})")
-    yield w
-    server = shutil.which("wineserver") or "/usr/lib/wine/wineserver"
-    if os.access(server, os.X_OK):
-        subprocess.run([server, "-k"], env=w.env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL, timeout=20)   # this prefix's server only
-
-
 def _kit(folder: Path, stand_in_exit: int, passive_value: int = 1) -> Path:
     """The wrapper beside a stand-in portal script that leaves a marker and exits ``stand_in_exit``."""
     folder.mkdir()
@@ -219,12 +168,12 @@ def _kit(folder: Path, stand_in_exit: int, passive_value: int = 1) -> Path:
 @pytest.mark.parametrize(("stand_in_exit", "passive_value"), [(40, 1), (0, 1), (15, 0)])
 def test_wine_exit_code_and_registry(wine: Wine, tmp_path: Path, stand_in_exit: int, passive_value: int) -> None:
     kit = _kit(tmp_path / "kit", stand_in_exit, passive_value)
-    wine.delete("ForceDefenderPassiveMode")
-    assert wine.dword("ForceDefenderPassiveMode") is None
+    wine.delete(POLICY_KEY, "ForceDefenderPassiveMode")
+    assert wine.dword(POLICY_KEY, "ForceDefenderPassiveMode") is None
     r = wine.run("cmd", "/c", WRAPPER_NAME, cwd=kit)
     assert r.returncode == stand_in_exit, r.stdout + r.stderr
     assert (kit / "ran.txt").exists()
-    assert wine.dword("ForceDefenderPassiveMode") == passive_value
+    assert wine.dword(POLICY_KEY, "ForceDefenderPassiveMode") == passive_value
 
 
 def test_wine_registry_failure_exits_own_code(wine: Wine, tmp_path: Path) -> None:

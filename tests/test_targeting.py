@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from generator.records import WmiFilter
@@ -157,7 +157,6 @@ def test_default_target_query_text() -> None:
 _RELEASES = [r.key for r in RELEASES]
 
 
-@settings(max_examples=60, deadline=None)
 @given(os=st.lists(st.sampled_from(_RELEASES), min_size=1, max_size=4, unique=True), dcs=st.booleans())
 def test_any_target_matches_its_builds_and_product_types_only(os: list[str], dcs: bool) -> None:
     target = resolve_target(Target(name="T", os=os, domain_controllers=dcs))
@@ -170,7 +169,6 @@ def test_any_target_matches_its_builds_and_product_types_only(os: list[str], dcs
     assert wql_for(resolve_target(Target(name="T", os=list(reversed(os)), domain_controllers=dcs))) == query
 
 
-@settings(max_examples=60, deadline=None)
 @given(os=st.lists(st.sampled_from(_RELEASES), min_size=1, max_size=4, unique=True), dcs=st.booleans())
 def test_queries_never_order_strings(os: list[str], dcs: bool) -> None:
     """Structural guard: BuildNumber/Version only by string equality, ProductType only as a number."""

@@ -17,7 +17,6 @@ Layout under <output>/gpo/:
 
 from __future__ import annotations
 
-from generator import __version__
 from generator.artifacts import OutputFile
 from generator.builders.import_script import render_import_script
 from generator.builders.policy_definitions import build_policy_definitions
