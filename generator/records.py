@@ -113,7 +113,8 @@ class CmCompliance:
     ci_name: str
     baseline_name: str
     description: str
-    # (setting name, discovery script file name, discovery script text, expected string result)
+    # (setting name, discovery script file name, the SHA-256 New-MdeCmPackage.ps1 checks of that
+    # file in compliance/, expected string result)
     settings: tuple[tuple[str, str, str, str], ...]
 
 

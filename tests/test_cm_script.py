@@ -513,8 +513,9 @@ def test_discovery_settings_match_the_files() -> None:
     files = dict(render_discovery_scripts([True]))
     settings = discovery_settings(True)
     assert [s[1] for s in settings] == [ONBOARDING_STATE_SCRIPT, "Get-MdePassiveMode-On.ps1"]
-    for _, file_name, text, expected in settings:
-        assert text == files[file_name].decode("utf-8-sig") and expected == COMPLIANT
+    for _, file_name, digest, expected in settings:
+        text = files[file_name].decode("utf-8-sig").replace("\r\n", "\n").replace("\n", "\r\n")
+        assert digest == hashlib.sha256(text.encode("utf-8")).hexdigest().upper() and expected == COMPLIANT
     assert [s[1] for s in discovery_settings(None)] == [ONBOARDING_STATE_SCRIPT]
 
 
@@ -547,8 +548,11 @@ def _replace(i: int, **kw) -> list[CmPackage]:
     (_replace(0, compliance=dataclasses.replace(PACKAGES[0].compliance, settings=())),
      "packages[0].compliance.settings: the configuration item has no setting"),
     (_replace(0, compliance=dataclasses.replace(
-        PACKAGES[0].compliance, settings=((*PACKAGES[0].compliance.settings[0][:2], "other text", COMPLIANT),))),
-     "packages[1].compliance.settings[0] file name: 'Get-MdeOnboardingState.ps1' has other text"),
+        PACKAGES[0].compliance, settings=((*PACKAGES[0].compliance.settings[0][:2], "0" * 64, COMPLIANT),))),
+     "packages[1].compliance.settings[0] file name: 'Get-MdeOnboardingState.ps1' has other content"),
+    (_replace(0, compliance=dataclasses.replace(
+        PACKAGES[0].compliance, settings=((*PACKAGES[0].compliance.settings[0][:2], "not a hash", COMPLIANT),))),
+     "packages[0].compliance.settings[0] script hash"),
 ])
 def test_renderer_refuses_bad_records(packages, message) -> None:
     with pytest.raises(ValueError, match=re.escape(message)):

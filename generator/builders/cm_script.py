@@ -41,6 +41,7 @@ CRLF line ends; the same records give the same bytes.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import posixpath
 import re
@@ -101,25 +102,32 @@ def render_discovery_scripts(passive_modes: Iterable[bool] = ()) -> list[tuple[s
     distinct value in ``passive_modes`` (on before off), named by ``passive_mode_script``. They go
     to the kit's ``compliance/`` folder, where New-MdeCmPackage.ps1 reads them.
     """
-    out = [(ONBOARDING_STATE_SCRIPT, _script_bytes(render_powershell(_ONBOARDING_TEMPLATE, _REGISTRY)))]
-    for passive in sorted(set(passive_modes), reverse=True):
+    for passive in passive_modes:
         if not isinstance(passive, bool):
             raise ValueError(f"passive_modes: {passive!r} is not true or false")
-        text = render_powershell(_PASSIVE_TEMPLATE, {**_REGISTRY, "expected": 1 if passive else 0})
-        out.append((passive_mode_script(passive), _script_bytes(text)))
-    return out
+    names = [ONBOARDING_STATE_SCRIPT] + [passive_mode_script(p) for p in sorted(set(passive_modes), reverse=True)]
+    return [(name, _discovery_script(name)) for name in names]
+
+
+@functools.cache
+def _discovery_script(name: str) -> bytes:
+    """One discovery script's bytes, rendered once per process: the kit writes them to compliance/
+    and the configuration items carry their hash, both from this one rendering."""
+    if name == ONBOARDING_STATE_SCRIPT:
+        return _script_bytes(render_powershell(_ONBOARDING_TEMPLATE, _REGISTRY))
+    expected = {passive_mode_script(True): 1, passive_mode_script(False): 0}[name]
+    return _script_bytes(render_powershell(_PASSIVE_TEMPLATE, {**_REGISTRY, "expected": expected}))
 
 
 def discovery_settings(passive_mode: bool | None) -> tuple[tuple[str, str, str, str], ...]:
     """``CmCompliance.settings`` for an onboarding package: the onboarding state, and the passive-mode
-    policy when the package sets one. The script texts are those ``render_discovery_scripts`` writes."""
-    files = dict(render_discovery_scripts(() if passive_mode is None else (passive_mode,)))
-    settings = [("Defender for Endpoint onboarding state", ONBOARDING_STATE_SCRIPT,
-                 files[ONBOARDING_STATE_SCRIPT].decode("utf-8-sig"), COMPLIANT)]
+    policy when the package sets one, each with the SHA-256 New-MdeCmPackage.ps1 checks of the file
+    ``render_discovery_scripts`` writes (the text itself is not carried)."""
+    names = [("Defender for Endpoint onboarding state", ONBOARDING_STATE_SCRIPT)]
     if passive_mode is not None:
-        name = passive_mode_script(passive_mode)
-        settings.append(("Defender Antivirus passive mode policy", name, files[name].decode("utf-8-sig"), COMPLIANT))
-    return tuple(settings)
+        names.append(("Defender Antivirus passive mode policy", passive_mode_script(passive_mode)))
+    return tuple((setting, file_name, script_sha256(_discovery_script(file_name)), COMPLIANT)
+                 for setting, file_name in names)
 
 
 # --- New-MdeCmPackage.ps1 ---------------------------------------------------------------------
@@ -163,9 +171,13 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest().upper()
 
 
-def _text_sha256(text: str) -> str:
-    """The hash New-MdeCmPackage.ps1 computes for a discovery script: UTF-8, no BOM, CRLF."""
-    return _sha256(text_file(text.removeprefix("\ufeff"), encoding="utf-8"))
+def script_sha256(data: bytes) -> str:
+    """The hash New-MdeCmPackage.ps1 computes for a discovery script file: of its text as UTF-8
+    without the BOM, with CRLF line ends."""
+    return _sha256(text_file(data.decode("utf-8-sig"), encoding="utf-8"))
+
+
+_SHA256 = re.compile(r"[0-9A-F]{64}\Z")
 
 
 def _collection_record(c: CmCollection, where: str) -> dict[str, str]:
@@ -183,17 +195,16 @@ def _compliance_record(c: CmCompliance, where: str, texts: dict[str, tuple[str, 
     settings, seen = [], set()
     for i, setting in enumerate(c.settings):
         w = f"{where}.settings[{i}]"
-        name, file_name, text, expected = setting
+        name, file_name, digest, expected = setting
         _check(name, f"{w} name", required=True)
         if name.casefold() in seen:
             raise ValueError(f"{w}: another setting of this configuration item is also named {name!r}")
         seen.add(name.casefold())
         _file_name(file_name, f"{w} file name")
-        if not isinstance(text, str) or not text.strip():
-            raise ValueError(f"{w} script: is empty")
-        digest = _text_sha256(text)
+        if not isinstance(digest, str) or not _SHA256.match(digest):
+            raise ValueError(f"{w} script hash: {digest!r} is not an upper-case SHA-256")
         if texts.setdefault(file_name.casefold(), (digest, w))[0] != digest:
-            raise ValueError(f"{w} file name: {file_name!r} has other text in {texts[file_name.casefold()][1]}")
+            raise ValueError(f"{w} file name: {file_name!r} has other content in {texts[file_name.casefold()][1]}")
         settings.append({"name": name, "file": file_name, "sha256": digest,
                          "expected": _check(expected, f"{w} expected result", required=True)})
     return {
