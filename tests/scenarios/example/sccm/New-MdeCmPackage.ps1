@@ -393,7 +393,7 @@ try {
     if (@($Packages | Where-Object { $null -ne $_.Collection }).Count -gt 0) {
         $step = 'Find the limiting collection'
         $object = 'collection ''{0}''' -f $LimitingCollection
-        $limiting = Select-Named -Items @(Get-CMDeviceCollection -Name $LimitingCollection -DisableWildcardHandling) -Property 'Name' -Name $LimitingCollection
+        $limiting = Select-Named -Items @(Get-CMCollection -CollectionType Device -Name $LimitingCollection -DisableWildcardHandling) -Property 'Name' -Name $LimitingCollection
         if ($limiting.Count -ne 1) {
             Stop-Setup -Step $step -Object $object -Reason 'The site has no device collection of that name.' -Fix 'Give the name of an existing device collection in -LimitingCollection (default: All Systems).'
         }
@@ -541,7 +541,7 @@ try {
         if ($null -ne $p.Collection) {
             $step = 'Create or update the collection'
             $object = 'collection ''{0}''' -f $p.Collection.Name
-            $found = Select-Named -Items @(Get-CMDeviceCollection -Name $p.Collection.Name -DisableWildcardHandling) -Property 'Name' -Name $p.Collection.Name
+            $found = Select-Named -Items @(Get-CMCollection -CollectionType Device -Name $p.Collection.Name -DisableWildcardHandling) -Property 'Name' -Name $p.Collection.Name
             if ($found.Count -eq 0) {
                 if ($PSCmdlet.ShouldProcess($object, ('Create, limited to ''{0}'', membership refreshed daily' -f $LimitingCollection))) {
                     $coll = Invoke-Checked -Fix 'Check that you may create collections, then run again.' -Operation {
