@@ -68,6 +68,14 @@ class ResolvedTarget:
         return tuple(sorted({b for r in self.releases for b in r.builds}))
 
     @property
+    def excluded_skus(self) -> tuple[int, ...]:
+        """OperatingSystemSKU values the target's queries exclude: those of its releases that report a
+        member server's product type (multi-session). None when the target has no member servers."""
+        if releases.MEMBER_SERVER not in self.product_types:
+            return ()
+        return tuple(sorted({s for r in self.releases for s in r.never_skus}))
+
+    @property
     def server_kinds(self) -> str:
         return releases.server_kinds(self.product_types)
 

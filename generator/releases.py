@@ -17,6 +17,13 @@ WORKSTATION = 1
 DOMAIN_CONTROLLER = 2
 MEMBER_SERVER = 3
 
+# Win32_OperatingSystem.OperatingSystemSKU of Windows 10 and 11 Enterprise multi-session (Azure
+# Virtual Desktop session hosts, PRODUCT_SERVERRDSH). They report ProductType 3 like a member server
+# and share builds with server releases (17763, 18362-19042, 26100), so a server target must
+# exclude them by SKU; ConfigMgr's hardware inventory carries the same value
+# (SMS_G_System_OPERATING_SYSTEM.OperatingSystemSKU, as Microsoft's AVD collection recipe uses).
+MULTI_SESSION_SKU = 175
+
 
 @dataclass(frozen=True)
 class WindowsRelease:
@@ -41,12 +48,14 @@ class WindowsRelease:
 # Releases the portal's onboarding script onboards by itself (no agent first). SAC covers the
 # Semi-Annual Channel releases 1803 to 20H2 and the Annual Channel 23H2; 1809 shares build 17763
 # with Server 2019. The order is the canonical order of every list mdegen writes.
+# Every release excludes multi-session by SKU, also 2022 whose build no multi-session release has
+# today: one rule for all is easier to read in GPMC than a rule that depends on the build list.
 RELEASES: tuple[WindowsRelease, ...] = (
-    WindowsRelease("2019", "Windows Server 2019", "2019", "10.0", ("17763",)),
-    WindowsRelease("2022", "Windows Server 2022", "2022", "10.0", ("20348",)),
-    WindowsRelease("2025", "Windows Server 2025", "2025", "10.0", ("26100",)),
+    WindowsRelease("2019", "Windows Server 2019", "2019", "10.0", ("17763",), never_skus=(MULTI_SESSION_SKU,)),
+    WindowsRelease("2022", "Windows Server 2022", "2022", "10.0", ("20348",), never_skus=(MULTI_SESSION_SKU,)),
+    WindowsRelease("2025", "Windows Server 2025", "2025", "10.0", ("26100",), never_skus=(MULTI_SESSION_SKU,)),
     WindowsRelease("sac", "Windows Server SAC 1803 and later", "SAC", "10.0",
-                   ("17134", "17763", "18362", "18363", "19041", "19042", "25398")),
+                   ("17134", "17763", "18362", "18363", "19041", "19042", "25398"), never_skus=(MULTI_SESSION_SKU,)),
 )
 BY_KEY: dict[str, WindowsRelease] = {r.key: r for r in RELEASES}
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from generator.project import Project, ResolvedTarget
 from generator.records import CmCollection, WmiFilter
-from generator.releases import DOMAIN_CONTROLLER, MEMBER_SERVER, joined
+from generator.releases import DOMAIN_CONTROLLER, MEMBER_SERVER, MULTI_SESSION_SKU, joined
 
 WMI_CLASS = "Win32_OperatingSystem"
 WMI_NAMESPACE = "root\\CIMv2"
@@ -45,7 +45,8 @@ def wql_for(target: ResolvedTarget) -> str:
     OR BuildNumber = "26100") AND ProductType = 3`` for the default target."""
     build_terms = [f'BuildNumber = "{b}"' for b in _builds(target)]
     type_terms = [f"ProductType = {p}" for p in target.product_types]
-    return f"SELECT * FROM {WMI_CLASS} WHERE {_or(build_terms)} AND {_or(type_terms)}"
+    sku_terms = [f" AND OperatingSystemSKU <> {sku}" for sku in target.excluded_skus]
+    return f"SELECT * FROM {WMI_CLASS} WHERE {_or(build_terms)} AND {_or(type_terms)}{''.join(sku_terms)}"
 
 
 def filter_name(target: ResolvedTarget) -> str:
@@ -53,11 +54,13 @@ def filter_name(target: ResolvedTarget) -> str:
     return f"MDE - {target.name} - {target.servers_short}"
 
 
+_MULTI_SESSION = f"Windows 10/11 Enterprise multi-session hosts (OperatingSystemSKU {MULTI_SESSION_SKU})"
 _WHO = {
-    (MEMBER_SERVER,): ("member servers (ProductType 3)", "Domain controllers and workstations never match."),
+    (MEMBER_SERVER,): ("member servers (ProductType 3)",
+                       f"Domain controllers, workstations and {_MULTI_SESSION} never match."),
     (DOMAIN_CONTROLLER,): ("domain controllers (ProductType 2)", "Member servers and workstations never match."),
     (DOMAIN_CONTROLLER, MEMBER_SERVER): ("member servers (ProductType 3) and domain controllers (ProductType 2)",
-                                         "Workstations never match."),
+                                         f"Workstations and {_MULTI_SESSION} never match."),
 }
 
 
@@ -84,22 +87,30 @@ def wmi_filter_for(project: Project, target: ResolvedTarget) -> WmiFilter:
 
 # --- Configuration Manager device collections ------------------------------------------------------
 #
-# The same targets as ConfigMgr collection queries. ConfigMgr's discovery data has no ProductType;
-# it tells server kinds apart by SMS_R_System.OperatingSystemNameandVersion, which every NT 10.0
-# server release reports the same way:
-#   member server       "Microsoft Windows NT Server 10.0"
-#   domain controller   "Microsoft Windows NT Advanced Server 10.0"
-#   workstation         "Microsoft Windows NT Workstation 10.0"  (never matched)
-# and tells releases apart by SMS_R_System.Build, a *string* "10.0.<build>". As with the WMI filter,
+# The same targets as ConfigMgr collection queries, deciding from the same facts as the WMI filter.
+# Discovery data has no product type, and SMS_R_System.OperatingSystemNameandVersion is no safe
+# substitute: "Microsoft Windows NT Advanced Server 10.0", which reporting queries read as "domain
+# controller", is what public reports show for Datacenter editions, so Datacenter member servers
+# would land in a DC collection, and multi-session hosts report "...NT Server 10.0" like a member
+# server. The query therefore joins hardware inventory's operating system class
+# (SMS_G_System_OPERATING_SYSTEM, Win32_OperatingSystem in the default inventory classes) for
+# ProductType (2 domain controller, 3 member server: the value the WMI filter reads) and
+# OperatingSystemSKU (175 multi-session, excluded as in the WMI filter, and as Microsoft's own AVD
+# collection recipe selects them). A client joins its collection after its first hardware
+# inventory, which runs shortly after the client installs.
+# Releases are told apart by SMS_R_System.Build, a *string* "10.0.<build>". As with the WMI filter,
 # builds are only ever compared for equality (IN), never ordered: "6.3.9600" > "10.0.17763" as text.
 
 CM_CLASS = "SMS_R_System"
-CM_MEMBER_SERVER = "Microsoft Windows NT Server 10.0"
-CM_DOMAIN_CONTROLLER = "Microsoft Windows NT Advanced Server 10.0"
+CM_OS_CLASS = "SMS_G_System_OPERATING_SYSTEM"
 # The columns the console's query designer selects for a device collection rule.
 _CM_COLUMNS = ("ResourceID", "ResourceType", "Name", "SMSUniqueIdentifier", "ResourceDomainORWorkgroup", "Client")
-# ProductType (the WMI filter's notion of server kind) -> OperatingSystemNameandVersion.
-_CM_KIND = {MEMBER_SERVER: CM_MEMBER_SERVER, DOMAIN_CONTROLLER: CM_DOMAIN_CONTROLLER}
+
+
+def _wql_numbers(prop: str, values: tuple[int, ...]) -> str:
+    if len(values) == 1:
+        return f"{prop} = {values[0]}"
+    return f"{prop} IN (" + ",".join(str(v) for v in values) + ")"
 
 
 def _wql_in(prop: str, values: list[str]) -> str:
@@ -113,16 +124,19 @@ def _wql_in(prop: str, values: list[str]) -> str:
 
 
 def cm_collection_wql(target: ResolvedTarget) -> str:
-    """The collection query (WQL over SMS_R_System) matching exactly ``target``'s builds and server
-    kinds, e.g. for 2019 member servers ``select SMS_R_System.ResourceID,... from SMS_R_System where
-    SMS_R_System.OperatingSystemNameandVersion = "Microsoft Windows NT Server 10.0" and
-    SMS_R_System.Build = "10.0.17763"``."""
+    """The collection query (WQL over SMS_R_System with hardware inventory's operating system)
+    matching exactly ``target``'s builds and product types, e.g. for 2019 member servers ``select
+    SMS_R_System.ResourceID,... from SMS_R_System inner join SMS_G_System_OPERATING_SYSTEM on
+    SMS_G_System_OPERATING_SYSTEM.ResourceId = SMS_R_System.ResourceId where
+    SMS_G_System_OPERATING_SYSTEM.ProductType = 3 and SMS_G_System_OPERATING_SYSTEM.OperatingSystemSKU
+    <> 175 and SMS_R_System.Build = "10.0.17763"``."""
     builds = sorted(_builds(target), key=int)
-    kinds = [_CM_KIND[p] for p in sorted(target.product_types, reverse=True)]   # member servers first
     columns = ",".join(f"{CM_CLASS}.{c}" for c in _CM_COLUMNS)
-    return (f"select {columns} from {CM_CLASS} where "
-            f"{_wql_in(f'{CM_CLASS}.OperatingSystemNameandVersion', kinds)} and "
-            f"{_wql_in(f'{CM_CLASS}.Build', [f'10.0.{b}' for b in builds])}")
+    conditions = [_wql_numbers(f"{CM_OS_CLASS}.ProductType", target.product_types)]
+    conditions += [f"{CM_OS_CLASS}.OperatingSystemSKU <> {sku}" for sku in target.excluded_skus]
+    conditions.append(_wql_in(f"{CM_CLASS}.Build", [f"10.0.{b}" for b in builds]))
+    return (f"select {columns} from {CM_CLASS} inner join {CM_OS_CLASS} on "
+            f"{CM_OS_CLASS}.ResourceId = {CM_CLASS}.ResourceId where {' and '.join(conditions)}")
 
 
 def cm_collection_for(project: Project, target: ResolvedTarget) -> CmCollection:

@@ -1,8 +1,9 @@
 """ConfigMgr collection queries per target (generator/targeting.py: cm_collection_wql, cm_collection_for).
 
-The queries are held against a table of (OperatingSystemNameandVersion, Build) pairs as ConfigMgr
-discovery reports them, by evaluating the generated WQL with the small evaluator in tests/wql.py
-(shared with test_targeting.py). It follows WQL's typing: a quoted literal is compared *as a string*
+The queries are held against a table of resources as ConfigMgr holds them (discovery data in
+SMS_R_System: OperatingSystemNameandVersion, Build; hardware inventory in
+SMS_G_System_OPERATING_SYSTEM: ProductType, OperatingSystemSKU), by evaluating the generated WQL with
+the small evaluator in tests/wql.py (shared with test_targeting.py). It follows WQL's typing: a quoted literal is compared *as a string*
 (so "6.3.9600" > "10.0.17763"); ``test_evaluator_catches_the_traps`` proves it does. The server
 releases, the configs and their expected sets (``_SERVERS``, ``make_config``, ``CASES``) are the ones
 test_targeting.py holds the WMI filters to: a target must pick the same servers either way.
@@ -22,15 +23,10 @@ from generator.records import CmCollection
 from generator.config import Target
 from generator.project import resolve, resolve_target
 from generator.releases import BY_KEY, RELEASES
-from generator.targeting import (
-    CM_DOMAIN_CONTROLLER,
-    CM_MEMBER_SERVER,
-    cm_collection_for,
-    cm_collection_wql,
-    filter_name,
-)
+from generator.releases import MULTI_SESSION_SKU
+from generator.targeting import CM_OS_CLASS, cm_collection_for, cm_collection_wql, filter_name
 import wql
-from test_targeting import _SERVERS, CASES, make_config
+from test_targeting import _MULTI_SESSION, _SERVERS, CASES, EDITIONS, make_config
 from wql import comparisons as _comparisons
 from wql import parse_wql
 
@@ -49,14 +45,34 @@ def matches(query: str, row: dict[str, Any]) -> bool:
 # --- Resources as ConfigMgr discovery reports them ----------------------------------------------
 
 
+# What the OS name in discovery data says is deliberately not what decides: public reports show
+# "Microsoft Windows NT Advanced Server" for Datacenter editions, member servers included, and a
+# multi-session host reports "...NT Server". The table models that, so a query that trusted the
+# name would pick the wrong resources here.
+_SERVER_NAME = {"Standard": "Server", "Datacenter": "Advanced Server"}
+
+
 @dataclass(frozen=True)
 class Resource:
     caption: str
-    os_name: str      # SMS_R_System.OperatingSystemNameandVersion
-    build: str        # SMS_R_System.Build
+    os_name: str            # SMS_R_System.OperatingSystemNameandVersion
+    build: str              # SMS_R_System.Build
+    product_type: int       # SMS_G_System_OPERATING_SYSTEM.ProductType
+    sku: int                # SMS_G_System_OPERATING_SYSTEM.OperatingSystemSKU
+    inventoried: bool = True    # has hardware inventory yet
+    resource_id: int = 0
 
     def row(self) -> dict[str, Any]:
-        return {"OperatingSystemNameandVersion": self.os_name, "Build": self.build, "Name": self.caption}
+        row: dict[str, Any] = {"SMS_R_System": {"ResourceId": self.resource_id, "Name": self.caption,
+                                                "OperatingSystemNameandVersion": self.os_name, "Build": self.build}}
+        if self.inventoried:
+            row[CM_OS_CLASS] = {"ResourceId": self.resource_id, "ProductType": self.product_type,
+                                "OperatingSystemSKU": self.sku, "BuildNumber": self.build.rsplit(".", 1)[1]}
+        return row
+
+    @property
+    def multi_session(self) -> bool:
+        return self.sku == MULTI_SESSION_SKU
 
 
 _WORKSTATIONS = [
@@ -74,11 +90,18 @@ def _nt(kind: str, version: str) -> str:
     return f"Microsoft Windows NT {kind} {major_minor}"
 
 
-RESOURCES: list[Resource] = (
-    [Resource(f"{c} member server", _nt("Server", v), v) for c, v in _SERVERS]
-    + [Resource(f"{c} domain controller", _nt("Advanced Server", v), v) for c, v in _SERVERS]
-    + [Resource(c, _nt("Workstation", v), v) for c, v in _WORKSTATIONS]
+_ROWS: list[Resource] = (
+    [Resource(f"{c} {e} member server", _nt(_SERVER_NAME[e], v), v, 3, sku)
+     for c, v in _SERVERS for e, sku in EDITIONS.items()]
+    + [Resource(f"{c} {e} domain controller", _nt("Advanced Server", v), v, 2, sku)
+       for c, v in _SERVERS for e, sku in EDITIONS.items()]
+    + [Resource(c, _nt("Workstation", v), v, 1, 4) for c, v in _WORKSTATIONS]
+    + [Resource(c, _nt("Server", v), v, 3, MULTI_SESSION_SKU) for c, v in _MULTI_SESSION]
 )
+RESOURCES: list[Resource] = [Resource(**{**r.__dict__, "resource_id": i}) for i, r in enumerate(_ROWS, 16777220)]
+# A new client before its first hardware inventory: in no collection yet (the inner join).
+NOT_INVENTORIED = Resource("Windows Server 2019 new client", _nt("Server", "10.0.17763"), "10.0.17763", 3, 7,
+                           inventoried=False, resource_id=16777219)
 
 
 def matching(query: str) -> set[str]:
@@ -95,11 +118,12 @@ def test_collection_matches_exactly_the_intended_resources(case: str) -> None:
     (eff,) = resolve(cfg).targets
     query = cm_collection_for(resolve(cfg), eff).query
     assert matching(query) == expected
-    assert not any(matches(query, r.row()) for r in RESOURCES if "Workstation" in r.os_name)
+    assert not any(matches(query, r.row()) for r in RESOURCES if r.product_type == 1 or r.multi_session)
+    assert not matches(query, NOT_INVENTORIED.row())
 
 
 _RELEASES = [r.key for r in RELEASES]
-_KINDS = {False: {CM_MEMBER_SERVER}, True: {CM_MEMBER_SERVER, CM_DOMAIN_CONTROLLER}, "only": {CM_DOMAIN_CONTROLLER}}
+_TYPES = {False: {3}, True: {2, 3}, "only": {2}}
 
 
 @given(os=st.lists(st.sampled_from(_RELEASES), min_size=1, max_size=4, unique=True),
@@ -109,7 +133,8 @@ def test_any_target_matches_its_builds_and_kinds_only(os: list[str], dcs: bool |
     query = cm_collection_wql(target)
     builds = {f"10.0.{b}" for r in os for b in BY_KEY[r].builds}
     for r in RESOURCES:
-        assert matches(query, r.row()) == (r.build in builds and r.os_name in _KINDS[dcs]), r.caption
+        expected = r.build in builds and r.product_type in _TYPES[dcs] and not r.multi_session
+        assert matches(query, r.row()) == expected, r.caption
     # The same target however the config orders its releases: one query text.
     assert cm_collection_wql(resolve_target(Target(name="T", os=list(reversed(os)), domain_controllers=dcs))) == query
 
@@ -117,31 +142,39 @@ def test_any_target_matches_its_builds_and_kinds_only(os: list[str], dcs: bool |
 @given(os=st.lists(st.sampled_from(_RELEASES), min_size=1, max_size=4, unique=True),
        dcs=st.sampled_from([False, True, "only"]))
 def test_queries_only_test_equality(os: list[str], dcs: bool | str) -> None:
-    """Structural guard: Build and the OS name only by string equality (= or IN), never ordered or LIKE."""
-    cls, where = parse(cm_collection_wql(resolve_target(Target(name="T", os=os, domain_controllers=dcs))))
-    assert cls == "SMS_R_System"
-    comparisons = _comparisons(where)
-    assert {c.prop for c in comparisons} == {"Build", "OperatingSystemNameandVersion"}
+    """Structural guard: Build only by string equality (= or IN), never ordered or LIKE; product type
+    and SKU only as numbers, the SKU only excluded; the OS name of discovery data never read."""
+    q = parse_wql(cm_collection_wql(resolve_target(Target(name="T", os=os, domain_controllers=dcs))))
+    assert q.cls == "SMS_R_System" and [j.cls for j in q.joins] == [CM_OS_CLASS]
+    assert q.joins[0].left == (CM_OS_CLASS, "ResourceId") and q.joins[0].right == ("SMS_R_System", "ResourceId")
+    comparisons = _comparisons(q.where)
+    assert {(c.cls, c.prop) for c in comparisons} <= {("SMS_R_System", "Build"), (CM_OS_CLASS, "ProductType"),
+                                                      (CM_OS_CLASS, "OperatingSystemSKU")}
     for c in comparisons:
-        assert c.op in ("=", "IN") and all(isinstance(v, str) for v in c.values)
         if c.prop == "Build":
-            assert all(re.fullmatch(r"10\.0\.\d{5}", v) for v in c.values)
+            assert c.op in ("=", "IN") and all(re.fullmatch(r"10\.0\.\d{5}", v) for v in c.values)
             assert list(c.values) == sorted(c.values, key=lambda v: int(v.rsplit(".", 1)[1]))
+        elif c.prop == "ProductType":
+            assert c.op in ("=", "IN") and set(c.values) == _TYPES[dcs]
         else:
-            assert set(c.values) <= {CM_MEMBER_SERVER, CM_DOMAIN_CONTROLLER}
+            assert c.op == "<>" and c.values == (MULTI_SESSION_SKU,) and dcs != "only"
         assert (c.op == "IN") == (len(c.values) > 1)
 
 
 def test_default_target_query_text() -> None:
     columns = ("SMS_R_System.ResourceID,SMS_R_System.ResourceType,SMS_R_System.Name,SMS_R_System.SMSUniqueIdentifier,"
                "SMS_R_System.ResourceDomainORWorkgroup,SMS_R_System.Client")
+    join = ("from SMS_R_System inner join SMS_G_System_OPERATING_SYSTEM on "
+            "SMS_G_System_OPERATING_SYSTEM.ResourceId = SMS_R_System.ResourceId")
     assert cm_collection_wql(resolve_target(Target(name="Servers"))) == (
-        f"select {columns} from SMS_R_System where "
-        'SMS_R_System.OperatingSystemNameandVersion = "Microsoft Windows NT Server 10.0" and '
+        f"select {columns} {join} where SMS_G_System_OPERATING_SYSTEM.ProductType = 3 and "
+        "SMS_G_System_OPERATING_SYSTEM.OperatingSystemSKU <> 175 and "
         'SMS_R_System.Build IN ("10.0.17763","10.0.20348","10.0.26100")')
     assert cm_collection_wql(resolve_target(Target(name="x", os=["2019"], domain_controllers=True))).endswith(
-        'where SMS_R_System.OperatingSystemNameandVersion IN ("Microsoft Windows NT Server 10.0",'
-        '"Microsoft Windows NT Advanced Server 10.0") and SMS_R_System.Build = "10.0.17763"')
+        "where SMS_G_System_OPERATING_SYSTEM.ProductType IN (2,3) and "
+        'SMS_G_System_OPERATING_SYSTEM.OperatingSystemSKU <> 175 and SMS_R_System.Build = "10.0.17763"')
+    assert cm_collection_wql(resolve_target(Target(name="y", os=["2022"], domain_controllers="only"))).endswith(
+        'where SMS_G_System_OPERATING_SYSTEM.ProductType = 2 and SMS_R_System.Build = "10.0.20348"')
 
 
 def test_evaluator_catches_the_traps() -> None:
@@ -149,19 +182,25 @@ def test_evaluator_catches_the_traps() -> None:
     base = "select * from SMS_R_System where "
     ordered = matching(base + 'SMS_R_System.OperatingSystemNameandVersion = "Microsoft Windows NT Server 10.0" '
                               'and SMS_R_System.Build >= "10.0.17763"')
-    assert "Windows Server 2016 member server" not in ordered                 # "10.0.14393" < "10.0.17763"
-    assert "Windows Server 2012 R2 member server" not in ordered              # excluded by the OS name only
-    assert "Windows Server 2012 R2 member server" in matching(base + 'SMS_R_System.Build >= "10.0.17763"')  # "6.3..." > "10.0..."
-    # "%Server%" lets domain controllers ("Advanced Server") in.
-    loose = matching(base + 'SMS_R_System.OperatingSystemNameandVersion LIKE "%Server 10.0" '
-                            'and SMS_R_System.Build = "10.0.17763"')
-    assert "Windows Server 2019 domain controller" in loose
+    assert "Windows Server 2016 Standard member server" not in ordered           # "10.0.14393" < "10.0.17763"
+    assert "Windows Server 2012 R2 Standard member server" not in ordered        # excluded by the OS name only
+    assert "Windows Server 2012 R2 Standard member server" in matching(base + 'SMS_R_System.Build >= "10.0.17763"')
+    # The OS name of discovery data: "Advanced Server" puts Datacenter member servers among the DCs,
+    # and "Server" lets multi-session hosts in.
+    by_name = base + 'SMS_R_System.OperatingSystemNameandVersion = "Microsoft Windows NT {}" and SMS_R_System.Build = "10.0.17763"'
+    assert "Windows Server 2019 Datacenter member server" in matching(by_name.format("Advanced Server 10.0"))
+    assert "Windows 10 Enterprise multi-session 1809" in matching(by_name.format("Server 10.0"))
     # Build alone lets the workstation with the same build in.
     assert "Windows 10 1809 / LTSC 2019" in matching(base + 'SMS_R_System.Build = "10.0.17763"')
+    # ProductType alone lets the multi-session hosts in.
+    join = ("select * from SMS_R_System inner join SMS_G_System_OPERATING_SYSTEM on "
+            "SMS_G_System_OPERATING_SYSTEM.ResourceId = SMS_R_System.ResourceId where ")
+    assert "Windows 10 Enterprise multi-session 1809" in matching(
+        join + 'SMS_G_System_OPERATING_SYSTEM.ProductType = 3 and SMS_R_System.Build = "10.0.17763"')
 
 
 def test_evaluator_semantics() -> None:
-    row = Resource("x", CM_MEMBER_SERVER, "10.0.17763").row()
+    row = Resource("x", "Microsoft Windows NT Server 10.0", "10.0.17763", 3, 7).row()["SMS_R_System"]
     base = "select SMS_R_System.Name from SMS_R_System where "
     yes = ['SMS_R_System.Build = "10.0.17763"', 'SMS_R_System.Build IN ("1","10.0.17763")',
            'NOT SMS_R_System.Build = "1"', 'Build like "10.0.%"',

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from generator.records import WmiFilter
 from generator.config import Config, Target
 from generator.project import resolve, resolve_target
-from generator.releases import BY_KEY, RELEASES
+from generator.releases import BY_KEY, MULTI_SESSION_SKU, RELEASES
 from generator.errors import MdegenError
 from generator.formats import wmi_mof
 from generator.formats.wmi_mof import WmiMofError
@@ -44,10 +44,15 @@ class Os:
     version: str
     build: str
     product_type: int
+    sku: int                      # Win32_OperatingSystem.OperatingSystemSKU
 
     def row(self) -> dict[str, Any]:
         return {"Version": self.version, "BuildNumber": self.build, "ProductType": self.product_type,
-                "Caption": self.caption}
+                "OperatingSystemSKU": self.sku, "Caption": self.caption}
+
+    @property
+    def multi_session(self) -> bool:
+        return self.sku == MULTI_SESSION_SKU
 
     @property
     def key(self) -> tuple[str, int]:
@@ -80,10 +85,33 @@ _WORKSTATIONS = [
     ("Windows 11 22H2", "10.0.22621"),
     ("Windows 11 24H2", "10.0.26100"),
 ]
+# Windows 10/11 Enterprise multi-session (Azure Virtual Desktop session hosts): ProductType 3 like a
+# member server, OperatingSystemSKU 175, and builds that Server 2019, the SAC releases and Server 2025
+# also have. No server target may match them.
+_MULTI_SESSION = [
+    ("Windows 10 Enterprise multi-session 1809", "10.0.17763"),
+    ("Windows 10 Enterprise multi-session 1903", "10.0.18362"),
+    ("Windows 10 Enterprise multi-session 1909", "10.0.18363"),
+    ("Windows 10 Enterprise multi-session 2004", "10.0.19041"),
+    ("Windows 10 Enterprise multi-session 20H2", "10.0.19042"),
+    ("Windows 10 Enterprise multi-session 22H2", "10.0.19045"),
+    ("Windows 11 Enterprise multi-session 22H2", "10.0.22621"),
+    ("Windows 11 Enterprise multi-session 24H2", "10.0.26100"),
+]
+# Server editions by OperatingSystemSKU: Standard 7, Datacenter 8. Both must match alike.
+EDITIONS = {"Standard": 7, "Datacenter": 8}
+_ENTERPRISE = 4
+
+
+def _build(version: str) -> str:
+    return version.rsplit(".", 1)[1]
+
+
 OS_TABLE: list[Os] = (
-    [Os(f"{c} member server", v, v.rsplit(".", 1)[1], 3) for c, v in _SERVERS]
-    + [Os(f"{c} domain controller", v, v.rsplit(".", 1)[1], 2) for c, v in _SERVERS]
-    + [Os(c, v, v.rsplit(".", 1)[1], 1) for c, v in _WORKSTATIONS]
+    [Os(f"{c} {e} member server", v, _build(v), 3, sku) for c, v in _SERVERS for e, sku in EDITIONS.items()]
+    + [Os(f"{c} {e} domain controller", v, _build(v), 2, sku) for c, v in _SERVERS for e, sku in EDITIONS.items()]
+    + [Os(c, v, _build(v), 1, _ENTERPRISE) for c, v in _WORKSTATIONS]
+    + [Os(c, v, _build(v), 3, MULTI_SESSION_SKU) for c, v in _MULTI_SESSION]
 )
 
 
@@ -92,11 +120,11 @@ def matching(query: str) -> set[str]:
 
 
 def _member(*captions: str) -> set[str]:
-    return {f"{c} member server" for c in captions}
+    return {f"{c} {e} member server" for c in captions for e in EDITIONS}
 
 
 def _dc(*captions: str) -> set[str]:
-    return {f"{c} domain controller" for c in captions}
+    return {f"{c} {e} domain controller" for c in captions for e in EDITIONS}
 
 
 # --- Config helpers ------------------------------------------------------------------------------
@@ -143,28 +171,34 @@ def test_filter_matches_exactly_the_intended_rows(case: str) -> None:
     (eff,) = resolve(cfg).targets
     query = wmi_filter_for(resolve(cfg), eff).query
     assert matching(query) == expected
-    assert not any(wql_matches(query, o.row()) for o in OS_TABLE if o.product_type == 1)
+    assert not any(wql_matches(query, o.row()) for o in OS_TABLE if o.product_type == 1 or o.multi_session)
 
 
 def test_default_target_query_text() -> None:
     assert wql_for(resolve_target(Target(name="Servers"))) == (
         'SELECT * FROM Win32_OperatingSystem WHERE (BuildNumber = "17763" OR BuildNumber = "20348" '
-        'OR BuildNumber = "26100") AND ProductType = 3')
+        'OR BuildNumber = "26100") AND ProductType = 3 AND OperatingSystemSKU <> 175')
     assert wql_for(resolve_target(Target(name="x", os=["2019"], domain_controllers=True))) == (
-        'SELECT * FROM Win32_OperatingSystem WHERE BuildNumber = "17763" AND (ProductType = 2 OR ProductType = 3)')
+        'SELECT * FROM Win32_OperatingSystem WHERE BuildNumber = "17763" AND (ProductType = 2 OR ProductType = 3) '
+        'AND OperatingSystemSKU <> 175')
+    # Domain controllers only: multi-session hosts report ProductType 3, so no SKU test is needed.
+    assert wql_for(resolve_target(Target(name="y", os=["2022"], domain_controllers="only"))) == (
+        'SELECT * FROM Win32_OperatingSystem WHERE BuildNumber = "20348" AND ProductType = 2')
 
 
 _RELEASES = [r.key for r in RELEASES]
 
 
-@given(os=st.lists(st.sampled_from(_RELEASES), min_size=1, max_size=4, unique=True), dcs=st.booleans())
-def test_any_target_matches_its_builds_and_product_types_only(os: list[str], dcs: bool) -> None:
+@given(os=st.lists(st.sampled_from(_RELEASES), min_size=1, max_size=4, unique=True),
+       dcs=st.sampled_from([False, True, "only"]))
+def test_any_target_matches_its_builds_and_product_types_only(os: list[str], dcs: bool | str) -> None:
     target = resolve_target(Target(name="T", os=os, domain_controllers=dcs))
     query = wql_for(target)
     builds = {b for r in os for b in BY_KEY[r].builds}
-    ptypes = {2, 3} if dcs else {3}
+    ptypes = {"only": {2}, True: {2, 3}, False: {3}}[dcs]
     for o in OS_TABLE:
-        assert wql_matches(query, o.row()) == (o.build in builds and o.product_type in ptypes), o.caption
+        expected = o.build in builds and o.product_type in ptypes and not o.multi_session
+        assert wql_matches(query, o.row()) == expected, o.caption
     # Same builds however the config lists them: one query text.
     assert wql_for(resolve_target(Target(name="T", os=list(reversed(os)), domain_controllers=dcs))) == query
 
@@ -176,6 +210,8 @@ def test_queries_never_order_strings(os: list[str], dcs: bool) -> None:
     for c in _comparisons(q.where):
         if c.prop in ("BuildNumber", "Version"):
             assert c.op == "=" and isinstance(c.value, str) and c.value.isdigit()
+        elif c.prop == "OperatingSystemSKU":
+            assert c.op == "<>" and c.value == MULTI_SESSION_SKU          # exclusion only, as a number
         else:
             assert c.prop == "ProductType" and c.op == "=" and isinstance(c.value, int) and c.value in (2, 3)
 
@@ -184,19 +220,22 @@ def test_evaluator_catches_string_ordering_trap() -> None:
     """A plausible but wrong filter: build numbers ordered as text. The evaluator must reject it."""
     bad = 'SELECT * FROM Win32_OperatingSystem WHERE BuildNumber >= "17763" AND ProductType = 3'
     got = matching(bad)
-    assert "Windows Server 2012 R2 member server" in got        # "9600" >= "17763" as text
-    assert "Windows Server 2008 R2 SP1 member server" in got    # "7601" too
-    assert "Windows Server 2012 member server" in got           # "9200" too
+    assert "Windows Server 2012 R2 Standard member server" in got        # "9600" >= "17763" as text
+    assert "Windows Server 2008 R2 SP1 Standard member server" in got    # "7601" too
+    assert "Windows Server 2012 Standard member server" in got           # "9200" too
     assert got != CASES["default target"][1]
     # The same comparison written with a number is numeric, and then 9600 is rightly out.
     numeric = 'SELECT * FROM Win32_OperatingSystem WHERE BuildNumber >= 17763 AND ProductType = 3'
-    assert "Windows Server 2012 R2 member server" not in matching(numeric)
+    assert "Windows Server 2012 R2 Standard member server" not in matching(numeric)
     # Version ordered as text has the same flaw.
-    assert "Windows Server 2012 R2 member server" in matching(
+    assert "Windows Server 2012 R2 Standard member server" in matching(
         'SELECT * FROM Win32_OperatingSystem WHERE Version >= "10.0.17763" AND ProductType = 3')
     # And "not a workstation" lets domain controllers in.
     loose = 'SELECT * FROM Win32_OperatingSystem WHERE BuildNumber = "17763" AND ProductType <> 1'
-    assert "Windows Server 2019 domain controller" in matching(loose)
+    assert "Windows Server 2019 Standard domain controller" in matching(loose)
+    # And ProductType alone lets the multi-session hosts in: they report 3 like a member server.
+    by_type = 'SELECT * FROM Win32_OperatingSystem WHERE BuildNumber = "17763" AND ProductType = 3'
+    assert "Windows 10 Enterprise multi-session 1809" in matching(by_type)
 
 
 def test_evaluator_semantics() -> None:
@@ -225,12 +264,14 @@ def test_filter_record() -> None:
     assert f.name == "MDE - Servers DC - Windows Server 2019, SAC member servers and domain controllers"
     assert f.namespace == "root\\CIMv2"
     for text in ("Windows Server 2019 (build 17763)", "17134, 17763, 18362, 18363, 19041, 19042, 25398",
-                 "ProductType 3", "ProductType 2", "Workstations never match",
+                 "ProductType 3", "ProductType 2",
+                 "Workstations and Windows 10/11 Enterprise multi-session hosts (OperatingSystemSKU 175) never match",
                  "Generated by mdegen for Contoso Ltd release 2026.11.1"):
         assert text in f.description
     default = wmi_filter_for(resolve(make_config()), resolve_target(Target(name="Servers")))
     assert default.name == "MDE - Servers - Windows Server 2019, 2022, 2025 member servers"
-    assert "Domain controllers and workstations never match" in default.description
+    assert ("Domain controllers, workstations and Windows 10/11 Enterprise multi-session hosts "
+            "(OperatingSystemSKU 175) never match") in default.description
     assert default.id != f.id
     assert wmi_filter_for(resolve(make_config(organization="Fabrikam")), resolve_target(Target(name="Servers"))).id != default.id
 

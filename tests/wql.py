@@ -10,19 +10,23 @@ tests hold the queries against real version tables the way WMI and ConfigMgr wou
 
 The subset it implements (anything else is a ``SyntaxError``)::
 
-    SELECT * | prop [, prop ...] FROM <class> WHERE <condition>
+    SELECT * | prop [, prop ...] FROM <class> [INNER JOIN <class2> ON <class2>.p = <class>.p ...] WHERE <condition>
     condition := condition OR condition | condition AND condition | NOT condition | ( condition )
                | prop (= | <> | != | < | > | <= | >=) literal
                | prop LIKE "pattern"            -- % any run, _ one character, [a-z] / [^a-z] sets
                | prop IN (literal [, literal ...])
-    prop      := Name | <class>.Name            -- a qualified name must name the FROM class
+    prop      := Name | <class>.Name            -- a qualified name must name the FROM or a joined class
     literal   := "text" | 'text' (backslash escapes) | number
 
 Semantics: a quoted literal is compared *as a string*, case-insensitively (so "9600" > "17763");
 a bare number is compared as a number; ``IN`` is a chain of ``=``; ``LIKE`` is case-insensitive and
 whole-value. Property names are looked up in the row exactly as spelled (a misspelt one is a
-``KeyError``, which is what a test wants). Not implemented: joins, ``IS NULL``, ``ISA``, ``ASSOCIATORS``,
-``__CLASS`` and other system properties, date/time literals.
+``KeyError``, which is what a test wants). A query without a join reads a row ``{property: value}``;
+a query with joins (ConfigMgr's collection queries join hardware-inventory classes) reads a row
+``{class: {property: value}}``, every property in it qualified, and an inner join drops the row when
+the joined class is missing (no inventory yet) or the join keys differ. Not implemented: outer joins,
+subselects, ``IS NULL``, ``ISA``, ``ASSOCIATORS``, ``__CLASS`` and other system properties,
+date/time literals.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Union
 
-__all__ = ["BoolOp", "Cmp", "Not", "Query", "comparisons", "evaluate", "matches", "parse_wql"]
+__all__ = ["BoolOp", "Cmp", "Join", "Not", "Query", "comparisons", "evaluate", "matches", "parse_wql"]
 
 _TOKEN = re.compile(r"""
     (?P<ws>\s+)
@@ -51,6 +55,7 @@ class Cmp:
     prop: str                     # unqualified property name
     op: str                       # = <> < > <= >= LIKE IN
     values: tuple[Literal, ...]   # one value, or the IN list
+    cls: str = ""                 # the class a qualified name names ("" when unqualified)
 
     @property
     def value(self) -> Literal:
@@ -72,10 +77,18 @@ class BoolOp:
 
 
 @dataclass(frozen=True)
+class Join:
+    cls: str                      # the joined class
+    left: tuple[str, str]         # (class, property) on each side of ON ... = ...
+    right: tuple[str, str]
+
+
+@dataclass(frozen=True)
 class Query:
     cls: str
     columns: tuple[str, ...]      # () for SELECT *
     where: Any
+    joins: tuple[Join, ...] = ()
 
 
 class _Parser:
@@ -91,6 +104,7 @@ class _Parser:
             pos = m.end()
         self.i = 0
         self.cls = ""
+        self.classes: dict[str, str] = {}      # lower-case name -> name as written
 
     def peek(self) -> tuple[str, str] | None:
         return self.toks[self.i] if self.i < len(self.toks) else None
@@ -123,20 +137,43 @@ class _Parser:
             while self.punct(","):
                 columns.append(self.expect("word"))
         self.expect("word", "FROM")
-        self.cls = self.expect("word")
-        if "." in self.cls:
-            raise SyntaxError(f"WQL: {self.cls!r} is not a class name")
+        self.cls = self.class_name()
+        joins = []
+        while self.kw("INNER"):
+            self.expect("word", "JOIN")
+            joined = self.class_name()
+            self.expect("word", "ON")
+            left = self.qualified(self.expect("word"))
+            self.expect("op", "=")
+            right = self.qualified(self.expect("word"))
+            joins.append(Join(joined, left, right))
         self.expect("word", "WHERE")
         where = self.or_()
         if self.peek() is not None:
             raise SyntaxError(f"WQL: trailing {self.peek()}")
-        return Query(self.cls, tuple(self.prop(c) for c in columns), where)
+        return Query(self.cls, tuple(self.prop(c) for c in columns), where, tuple(joins))
+
+    def class_name(self) -> str:
+        name = self.expect("word")
+        if "." in name:
+            raise SyntaxError(f"WQL: {name!r} is not a class name")
+        self.classes[name.lower()] = name
+        return name
+
+    def qualified(self, name: str) -> tuple[str, str]:
+        cls, _, prop = name.rpartition(".")
+        if not cls or cls.lower() not in self.classes:
+            raise SyntaxError(f"WQL: {name} does not name a property of a class of the query")
+        return self.classes[cls.lower()], prop
 
     def prop(self, name: str) -> str:
+        return self.qualified_prop(name)[1]
+
+    def qualified_prop(self, name: str) -> tuple[str, str]:
         cls, _, prop = name.rpartition(".")
-        if cls and cls.lower() != self.cls.lower():
+        if cls and cls.lower() not in self.classes:
             raise SyntaxError(f"WQL: {name} is not a property of {self.cls}")
-        return prop
+        return (self.classes[cls.lower()] if cls else ""), prop
 
     def or_(self) -> Any:
         args = [self.and_()]
@@ -157,22 +194,22 @@ class _Parser:
             inner = self.or_()
             self.expect("punct", ")")
             return inner
-        prop = self.prop(self.expect("word"))
+        cls, prop = self.qualified_prop(self.expect("word"))
         if self.kw("LIKE"):
             pattern = self.literal()
             if not isinstance(pattern, str):
                 raise SyntaxError(f"WQL: LIKE takes a string pattern, found {pattern!r}")
             _like_regex(pattern)                      # a malformed pattern is a syntax error now
-            return Cmp(prop, "LIKE", (pattern,))
+            return Cmp(prop, "LIKE", (pattern,), cls)
         if self.kw("IN"):
             self.expect("punct", "(")
             values = [self.literal()]
             while self.punct(","):
                 values.append(self.literal())
             self.expect("punct", ")")
-            return Cmp(prop, "IN", tuple(values))
+            return Cmp(prop, "IN", tuple(values), cls)
         op = self.expect("op")
-        return Cmp(prop, "<>" if op == "!=" else op, (self.literal(),))
+        return Cmp(prop, "<>" if op == "!=" else op, (self.literal(),), cls)
 
     def literal(self) -> Literal:
         kind, lit = self.peek() or ("", "")
@@ -227,15 +264,21 @@ def _compare(op: str, actual: Any, value: Literal) -> bool:
     return _ORDER[op](float(actual), float(value))
 
 
-def evaluate(node: Any, row: dict[str, Any]) -> bool:
-    """The truth of a parsed WHERE condition for one instance, given as {property: value}."""
+def evaluate(node: Any, row: dict[str, Any], joined: bool = False) -> bool:
+    """The truth of a parsed WHERE condition for one instance, given as {property: value} (or, for a
+    query with joins, {class: {property: value}})."""
     if isinstance(node, BoolOp):
-        results = [evaluate(a, row) for a in node.args]
+        results = [evaluate(a, row, joined) for a in node.args]
         return all(results) if node.op == "AND" else any(results)
     if isinstance(node, Not):
-        return not evaluate(node.arg, row)
+        return not evaluate(node.arg, row, joined)
     assert isinstance(node, Cmp)
-    actual = row[node.prop]
+    if joined:
+        if not node.cls:
+            raise SyntaxError(f"WQL: {node.prop} must be qualified in a query with joins")
+        actual = row[node.cls][node.prop]
+    else:
+        actual = row[node.prop]
     if node.op == "LIKE":
         return _like_regex(str(node.value)).fullmatch(str(actual)) is not None
     if node.op == "IN":
@@ -248,7 +291,16 @@ def matches(query: str, row: dict[str, Any], cls: str) -> bool:
     q = parse_wql(query)
     if q.cls.lower() != cls.lower():
         raise AssertionError(f"WQL: query reads {q.cls}, expected {cls}")
-    return evaluate(q.where, row)
+    if not q.joins:
+        nested = row.get(q.cls)
+        return evaluate(q.where, nested if isinstance(nested, dict) else row)
+    for j in q.joins:
+        if j.cls not in row:
+            return False                      # inner join: no instance of the joined class
+        (lc, lp), (rc, rp) = j.left, j.right
+        if row[lc][lp] != row[rc][rp]:
+            return False
+    return evaluate(q.where, row, joined=True)
 
 
 def comparisons(node: Any) -> list[Cmp]:

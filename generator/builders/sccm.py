@@ -31,7 +31,7 @@ from generator.payloads import Payload
 from generator.policy import setting
 from generator.project import Project, ResolvedTarget
 from generator.records import CmCompliance, CmPackage, CmProgram
-from generator.releases import all_builds
+from generator.releases import MULTI_SESSION_SKU, all_builds
 from generator.targeting import cm_collection_for
 from generator.templating import markdown_cell
 
@@ -194,6 +194,7 @@ def handoff(project: Project, packages: list[tuple[ResolvedTarget | None, CmPack
         any_wrapper=any(p.passive_mode is not None for _, p in packages),
         wrapper_name=WRAPPER_NAME,
         wrapper_exit_code=PASSIVE_MODE_FAILED_EXIT,
+        multi_session_sku=MULTI_SESSION_SKU,
         passive_value_name=_PASSIVE_MODE.value_name,
         success=payload.success,
         exit_codes=[{"code": code, "meaning": meaning, "advice": _ADVICE[code]} for code, meaning in payload.exit_codes],

@@ -137,7 +137,7 @@ $Packages = @(
             Name     = 'MDE - Servers & ‘‘Core’’ - Windows Server ‘‘2019’’ & co'
             Comment  = 'Target ''Servers & ‘‘Core’’'': servers $x `n 50% <b> "q"'
             RuleName = 'MDE - Servers & ‘‘Core’’ ($ & '')'
-            Query    = 'select SMS_R_System.ResourceID,SMS_R_System.ResourceType,SMS_R_System.Name,SMS_R_System.SMSUniqueIdentifier,SMS_R_System.ResourceDomainORWorkgroup,SMS_R_System.Client from SMS_R_System where SMS_R_System.OperatingSystemNameandVersion = "Microsoft Windows NT Server 10.0" and SMS_R_System.Build = "10.0.17763"'
+            Query    = 'select SMS_R_System.ResourceID,SMS_R_System.ResourceType,SMS_R_System.Name,SMS_R_System.SMSUniqueIdentifier,SMS_R_System.ResourceDomainORWorkgroup,SMS_R_System.Client from SMS_R_System inner join SMS_G_System_OPERATING_SYSTEM on SMS_G_System_OPERATING_SYSTEM.ResourceId = SMS_R_System.ResourceId where SMS_G_System_OPERATING_SYSTEM.ProductType = 3 and SMS_G_System_OPERATING_SYSTEM.OperatingSystemSKU <> 175 and SMS_R_System.Build = "10.0.17763"'
         }
         Compliance     = [pscustomobject]@{
             CiName       = 'MDE onboarding state Servers & ‘‘Core’’ & ''x'''
@@ -178,7 +178,7 @@ $Packages = @(
             Name     = 'MDE - Passive `AV` - Windows Server ‘‘2022/2025’’ & co'
             Comment  = 'Target ''Passive `AV`'': servers $x `n 50% <b> "q"'
             RuleName = 'MDE - Passive `AV` ($ & '')'
-            Query    = 'select SMS_R_System.ResourceID,SMS_R_System.ResourceType,SMS_R_System.Name,SMS_R_System.SMSUniqueIdentifier,SMS_R_System.ResourceDomainORWorkgroup,SMS_R_System.Client from SMS_R_System where SMS_R_System.OperatingSystemNameandVersion = "Microsoft Windows NT Server 10.0" and SMS_R_System.Build IN ("10.0.20348","10.0.26100")'
+            Query    = 'select SMS_R_System.ResourceID,SMS_R_System.ResourceType,SMS_R_System.Name,SMS_R_System.SMSUniqueIdentifier,SMS_R_System.ResourceDomainORWorkgroup,SMS_R_System.Client from SMS_R_System inner join SMS_G_System_OPERATING_SYSTEM on SMS_G_System_OPERATING_SYSTEM.ResourceId = SMS_R_System.ResourceId where SMS_G_System_OPERATING_SYSTEM.ProductType = 3 and SMS_G_System_OPERATING_SYSTEM.OperatingSystemSKU <> 175 and SMS_R_System.Build IN ("10.0.20348","10.0.26100")'
         }
         Compliance     = [pscustomobject]@{
             CiName       = 'MDE onboarding state Passive `AV` & ''x'''
