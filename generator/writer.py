@@ -1,18 +1,20 @@
 """The one place that puts files on disk.
 
-A kit (``gpo``, later ``sccm`` ...) is written whole into ``<output>/<kit>/``: first into a
-temporary folder beside it, then moved into place, so a failed run leaves the previous kit (or
-nothing) and never a half-written one. Every kit carries ``manifest.json`` (each file, its size and
+A kit (``gpo``, ``sccm`` ...) is written whole into ``<output>/<kit>/``: first into a temporary
+folder beside it, then swapped into place, so a failed or killed run leaves the previous kit (or
+nothing) and never a half-written one, and the next run removes what an interrupted one left. Every kit carries ``manifest.json`` (each file, its size and
 SHA-256) and ``SHA256SUMS`` (accepted by ``sha256sum -c``). A non-empty kit folder that mdegen did
 not write is refused unless ``force``.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
@@ -65,30 +67,135 @@ def finish_kit(kit: str, config: Config, files: list[OutputFile]) -> list[Output
     return with_manifest + [OutputFile(SUMS_NAME, sums_bytes(with_manifest))]
 
 
-def _written_by_mdegen(folder: Path) -> bool:
+def _manifest(folder: Path) -> dict | None:
     try:
         doc = json.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8"))
     except (OSError, ValueError):
+        return None
+    return doc if isinstance(doc, dict) and doc.get("generator") == GENERATOR_MARK else None
+
+
+def _added_files(folder: Path, manifest: dict) -> list[str]:
+    """Files in a previous kit folder that its manifest does not list: someone put them there."""
+    listed = {f.get("path") for f in manifest.get("files", []) if isinstance(f, dict)} | {MANIFEST_NAME, SUMS_NAME}
+    found = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file() or p.is_symlink())
+    return [p for p in found if p not in listed]
+
+
+# --- replacing a folder without a moment in which it is missing ---------------------------------
+
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two folders in one system call (Linux renameat2 RENAME_EXCHANGE): after it, each path
+    names the other's folder, and there is no moment at which either path is missing. False where
+    the platform, C library or file system has no such call; the caller then falls back."""
+    if not sys.platform.startswith("linux"):
         return False
-    return isinstance(doc, dict) and doc.get("generator") == GENERATOR_MARK
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def _leftovers(output: Path, kit: str) -> list[Path]:
+    """Folders an interrupted run left: a staging copy, or a previous kit set aside."""
+    return sorted(p for p in output.glob(f".{kit}.*-*") if p.is_dir() and
+                  p.name.startswith((f".{kit}.partial-", f".{kit}.old-")))
+
+
+def _recover(output: Path, kit: str) -> None:
+    """Finish what an interrupted run left. Where the kit folder is missing (a run died between the
+    two renames of the fallback), the previous kit set aside in ``.<kit>.old-*`` is put back; then
+    every leftover folder (each may hold a copy of the tenant's onboarding script) is removed."""
+    target = output / kit
+    if not target.exists():
+        for old in _leftovers(output, kit):
+            if old.name.startswith(f".{kit}.old-") and _manifest(old / kit) is not None:
+                os.replace(old / kit, target)
+                break
+    for leftover in _leftovers(output, kit):
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
+class _OutputLock:
+    """One mdegen at a time per output folder: an advisory lock on the folder itself (released by
+    the system when the process ends, however it ends), so a second run fails with a message
+    instead of removing the first one's staging folder. POSIX only; elsewhere no lock is taken."""
+
+    def __init__(self, output: Path) -> None:
+        self.output = output
+        self.fd: int | None = None
+
+    def __enter__(self) -> "_OutputLock":
+        try:
+            import fcntl
+        except ImportError:            # Windows: no advisory lock on a folder
+            return self
+        self.fd = os.open(self.output, os.O_RDONLY)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(self.fd)
+            self.fd = None
+            raise OutputError(f"another mdegen is writing to {self.output} right now; "
+                              "run again when it has finished") from None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.fd is not None:
+            os.close(self.fd)          # closing releases the lock
 
 
 def write_kit(output: Path, kit: str, files: list[OutputFile], *, force: bool = False) -> Path:
     """Write ``files`` as ``<output>/<kit>/``, replacing a previous mdegen kit there.
 
     ``files`` must already include the manifest and sums (see finish_kit). Returns the kit folder.
+    Whatever happens, even a kill at any moment, ``<output>/<kit>`` then holds either the previous
+    kit or the new one, complete (on Linux by swapping the two folders in one system call; elsewhere
+    the next run puts a set-aside previous kit back). A previous kit folder that holds files its
+    manifest does not list, or a non-empty folder mdegen did not write, is replaced only with
+    ``force``.
     """
     target = output / kit
     if target.is_symlink() or (target.exists() and not target.is_dir()):
         raise OutputError(f"{target} exists and is not a folder")
-    if target.is_dir() and any(target.iterdir()) and not _written_by_mdegen(target) and not force:
-        raise OutputError(f"{target} is not empty and was not written by mdegen; "
-                          "choose another --output or pass --force to replace it")
     try:
         output.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"cannot create the output folder {output}: {exc.strerror}") from None
+    try:
+        with _OutputLock(output):
+            _recover(output, kit)
+            if target.is_dir() and any(target.iterdir()) and not force:
+                manifest = _manifest(target)
+                if manifest is None:
+                    raise OutputError(f"{target} is not empty and was not written by mdegen; "
+                                      "choose another --output or pass --force to replace it")
+                added = _added_files(target, manifest)
+                if added:
+                    shown = ", ".join(added[:5]) + (f" and {len(added) - 5} more" if len(added) > 5 else "")
+                    raise OutputError(f"{target} holds files mdegen did not write ({shown}); a new kit would "
+                                      "remove them: move them elsewhere, or pass --force to replace the folder")
+            _replace(output, kit, target, files)
+    except OSError as exc:
+        raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from None
+    return target
 
+
+def _replace(output: Path, kit: str, target: Path, files: list[OutputFile]) -> None:
     staging = Path(tempfile.mkdtemp(prefix=f".{kit}.partial-", dir=output))
     try:
         for f in files:
@@ -97,17 +204,15 @@ def write_kit(output: Path, kit: str, files: list[OutputFile], *, force: bool = 
             with open(dest, "wb") as fh:
                 fh.write(f.data)
         os.chmod(staging, 0o755)
-        if target.exists():
+        if not target.exists():
+            os.replace(staging, target)
+        elif _exchange(staging, target):
+            shutil.rmtree(staging, ignore_errors=True)          # now the previous kit
+        else:
             retired = Path(tempfile.mkdtemp(prefix=f".{kit}.old-", dir=output))
             os.replace(target, retired / kit)
             os.replace(staging, target)
             shutil.rmtree(retired, ignore_errors=True)
-        else:
-            os.replace(staging, target)
-    except OSError as exc:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return target

@@ -95,3 +95,118 @@ def test_case_insensitive_duplicates_refused():
 def test_output_paths_stay_inside_the_kit(bad):
     with pytest.raises(ValueError):
         OutputFile(bad, b"")
+
+
+# --- a kit folder someone added to --------------------------------------------------------------
+
+
+def test_files_added_to_a_kit_are_not_removed_silently(tmp_path):
+    writer.write_kit(tmp_path, "gpo", _kit(OutputFile("a.txt", b"a")))
+    (tmp_path / "gpo" / "notes").mkdir()
+    (tmp_path / "gpo" / "notes" / "change-ticket.txt").write_text("CHG0001")
+    with pytest.raises(OutputError, match=r"holds files mdegen did not write \(notes/change-ticket\.txt\).*--force"):
+        writer.write_kit(tmp_path, "gpo", _kit(OutputFile("b.txt", b"b")))
+    assert (tmp_path / "gpo" / "notes" / "change-ticket.txt").exists()
+    assert (tmp_path / "gpo" / "a.txt").exists()                      # the previous kit, untouched
+    writer.write_kit(tmp_path, "gpo", _kit(OutputFile("b.txt", b"b")), force=True)
+    assert not (tmp_path / "gpo" / "notes").exists()
+
+
+# --- interrupted runs: the previous kit or the new one, whole; leftovers removed ------------------
+
+
+def _state(folder):
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+OLD = _kit(OutputFile("old.txt", b"old"))
+NEW = _kit(OutputFile("new.txt", b"new"))
+
+
+def test_leftovers_of_an_interrupted_run_are_removed_and_never_output(tmp_path):
+    writer.write_kit(tmp_path, "gpo", OLD)
+    for name in (".gpo.partial-abc", ".gpo.old-def"):
+        (tmp_path / name / "gpo").mkdir(parents=True)
+        (tmp_path / name / "gpo" / "WindowsDefenderATPOnboardingScript.cmd").write_text("tenant data")
+    (tmp_path / ".sccm.partial-xyz").mkdir()                        # another kit's: not this run's business
+    writer.write_kit(tmp_path, "gpo", NEW)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".sccm.partial-xyz", "gpo"]
+    assert _state(tmp_path / "gpo") == {f.path: f.data for f in NEW}
+
+
+def test_fallback_killed_between_its_renames_is_repaired_by_the_next_run(tmp_path, monkeypatch):
+    """Where the system cannot swap folders in one call, a kill between the two renames leaves the
+    previous kit set aside; the next run puts it back before it does anything else."""
+    writer.write_kit(tmp_path, "gpo", OLD)
+    monkeypatch.setattr(writer, "_exchange", lambda a, b: False)
+    real_replace = writer.os.replace
+    calls = []
+
+    def dying_replace(src, dst):
+        calls.append(dst)
+        if len(calls) == 2:
+            raise KeyboardInterrupt          # stands in for the kill: no cleanup code may fix it up
+        real_replace(src, dst)
+
+    monkeypatch.setattr(writer.os, "replace", dying_replace)
+    with pytest.raises(KeyboardInterrupt):
+        writer.write_kit(tmp_path, "gpo", NEW)
+    monkeypatch.setattr(writer.os, "replace", real_replace)
+    assert not (tmp_path / "gpo").exists()                         # the window the fallback has
+    writer._recover(tmp_path, "gpo")
+    assert _state(tmp_path / "gpo") == {f.path: f.data for f in OLD}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["gpo"]
+
+
+@pytest.mark.skipif(not writer.sys.platform.startswith("linux"), reason="renameat2 is Linux's")
+def test_linux_swaps_the_folders_in_one_call(tmp_path, monkeypatch):
+    writer.write_kit(tmp_path, "gpo", OLD)
+    replaced = []
+    real_replace = writer.os.replace
+    monkeypatch.setattr(writer.os, "replace", lambda a, b: (replaced.append(b), real_replace(a, b)))
+    writer.write_kit(tmp_path, "gpo", NEW)
+    assert replaced == []                                          # no rename at all: one exchange
+    assert _state(tmp_path / "gpo") == {f.path: f.data for f in NEW}
+
+
+def test_a_second_run_at_the_same_time_fails_with_a_message(tmp_path):
+    fcntl = pytest.importorskip("fcntl")
+    import os
+
+    fd = os.open(tmp_path, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)                              # another mdegen, mid-run
+        with pytest.raises(OutputError, match="another mdegen is writing"):
+            writer.write_kit(tmp_path, "gpo", NEW)
+    finally:
+        os.close(fd)
+    writer.write_kit(tmp_path, "gpo", NEW)                          # free again
+
+
+# --- real kills, at system calls, under strace --------------------------------------------------
+
+_STRACE = shutil.which("strace")
+
+
+@pytest.mark.skipif(_STRACE is None, reason="strace is not installed")
+def test_a_kill_at_any_system_call_leaves_a_whole_kit(tmp_path):
+    import sys
+
+    from scenarios import kit_files, materialise, ROOT
+
+    config = materialise(ROOT / "example", tmp_path / "cfg")
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "generator", "gpo", "-c", str(config), "-o", str(out)]
+    assert subprocess.run(cmd, capture_output=True).returncode == 0
+    before = kit_files(out / "gpo")
+    # Kills at the system calls that change the output folder: staging (mkdir, the writes), the
+    # swap (renameat2, or rename in the fallback), removing the previous kit (unlinkat, rmdir).
+    for syscall, nth in [("mkdir", 3), ("write", 3), ("renameat2", 1), ("rename", 1), ("rename", 2), ("unlinkat", 1),
+                         ("unlinkat", 12), ("rmdir", 1)]:
+        probe = subprocess.run([_STRACE, "-f", "-o", "/dev/null", "-e", f"inject={syscall}:signal=KILL:when={nth}",
+                                *cmd], capture_output=True, timeout=60)
+        assert (out / "gpo").is_dir(), (syscall, nth, probe.returncode)
+        assert kit_files(out / "gpo") == before, (syscall, nth, "the kit in place is not whole")
+    assert subprocess.run(cmd, capture_output=True).returncode == 0
+    assert sorted(p.name for p in out.iterdir()) == ["gpo"], "leftovers after the next run"
+    assert kit_files(out / "gpo") == before
