@@ -64,9 +64,10 @@ def _warn(lines: object) -> None:
         typer.echo(f"warning: {line}", err=True)
 
 
-def _today() -> dt.date:
-    # The only clock read: it decides whether an offboarding script has expired. It never reaches output.
-    return dt.date.today()
+def _now() -> dt.datetime:
+    # The only clock read: it decides whether an offboarding script has expired (an instant, so in
+    # UTC) and dates a starter config. It never reaches a kit.
+    return dt.datetime.now(dt.timezone.utc)
 
 
 # --- init -----------------------------------------------------------------------------------------
@@ -86,7 +87,7 @@ def init(
         base = example
     else:
         from generator.artifacts import OutputFile
-        files = [OutputFile(config.name, starter.starter_config(today=_today()))]
+        files = [OutputFile(config.name, starter.starter_config(today=_now().date()))]
         base = config.parent
     targets = [(base / f.path, f.data) for f in files]
     existing = [str(p) for p, _ in targets if p.exists()]
@@ -130,7 +131,7 @@ def validate(config: ConfigOpt = Path(DEFAULT_CONFIG_NAME)) -> None:
     from generator import policy, project as project_mod
 
     registry = kits.KITS
-    project = project_mod.load(config, packages=kits.packages_for(registry), today=_today(),
+    project = project_mod.load(config, packages=kits.packages_for(registry), now=_now(),
                                purpose=kits.purpose_of(registry))
     _warn(project.warnings)
     cfg = project.config
@@ -193,7 +194,7 @@ def inspect(
     if as_json:
         typer.echo(json.dumps(portal.facts_as_dict(pkg), indent=2, sort_keys=True))
     else:
-        typer.echo(portal.format_facts(pkg, _today()))
+        typer.echo(portal.format_facts(pkg, _now()))
 
 
 _INSPECT_EPILOG = ("Examples:\n\n  mdegen inspect WindowsDefenderATPOnboardingPackage.zip\n\n"
@@ -208,7 +209,7 @@ def generate(kit: Kit, config: Path, output: Path, force: bool) -> Path:
     """What every generating command does: config and the kit's packages in, one kit folder out."""
     from generator import project as project_mod, writer
 
-    project = project_mod.load(config, packages=kit.packages, today=_today(), purpose=kits.purpose_of([kit]))
+    project = project_mod.load(config, packages=kit.packages, now=_now(), purpose=kits.purpose_of([kit]))
     _warn(project.warnings)
     _warn(kit.check(project))
     files = writer.finish_kit(kit.name, project.config, kit.build(project))

@@ -12,7 +12,7 @@ Reading and judging are separate. :func:`read_package` refuses only what it cann
 (unsafe or corrupt zips, no recognisable script, a malformed blob); whether a package fits a
 purpose is asked afterwards with :func:`check_unattended`, :func:`check_offboarding_expiry` and
 :func:`check_same_org`, so ``mdegen inspect`` can report any package plainly. Nothing here prints
-or reads the clock: callers pass ``today``.
+or reads the clock: callers pass ``now`` (an aware datetime).
 
 Accepted inputs:
 
@@ -830,9 +830,27 @@ def check_unattended(pkg: PortalPackage, purpose: str) -> None:
         f"time and would hang or misbehave when {purpose} runs it hidden. {_portal_advice(pkg)}")
 
 
-def check_offboarding_expiry(pkg: PortalPackage, today: dt.date, warn_days: int) -> list[str]:
-    """Raise PackageError if the offboarding package expired before ``today``; return warnings
-    (one when it expires within ``warn_days`` days, or has no expiry in its blob)."""
+def _in(delta: dt.timedelta) -> str:
+    """'in 5 hours', 'in 1 day', 'in 3 days' (rounded down; 'in less than an hour')."""
+    hours = int(delta.total_seconds() // 3600)
+    if hours < 1:
+        return "in less than an hour"
+    if hours < 24:
+        return f"in {hours} hour{'s' if hours != 1 else ''}"
+    days = hours // 24
+    return f"in {days} day{'s' if days != 1 else ''}"
+
+
+def _utc(now: dt.datetime) -> dt.datetime:
+    if not isinstance(now, dt.datetime) or now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError(f"now must be an aware datetime, not {now!r}")
+    return now.astimezone(dt.timezone.utc)
+
+
+def check_offboarding_expiry(pkg: PortalPackage, now: dt.datetime, warn_days: int) -> list[str]:
+    """Raise PackageError if the offboarding package expired before ``now`` (an aware datetime: the
+    blob's expiry is an instant, compared in UTC, not a local date); return warnings (one when it
+    expires within ``warn_days`` days, or has no expiry in its blob)."""
     if pkg.kind is not PackageKind.OFFBOARDING:
         raise PackageError(f"{pkg.source}: is a {pkg.kind.label}, not an offboarding package "
                            f"({OFFBOARDING_SCRIPT_PATTERN})")
@@ -840,16 +858,15 @@ def check_offboarding_expiry(pkg: PortalPackage, today: dt.date, warn_days: int)
     if exp is None:
         return [f"{pkg.source}: the offboarding blob has no expirationTimestamp, so mdegen cannot tell "
                 "when the portal stops accepting it"]
-    days = (exp.date() - today).days
-    if days < 0:
+    left = exp - _utc(now)
+    if left <= dt.timedelta(0):
         raise PackageError(
             f"{pkg.source}: the offboarding package EXPIRED on {_fmt_dt(exp)}; devices reject an expired "
             "offboarding blob. "
             f"Download a new one from the Microsoft Defender portal: {PORTAL_OFFBOARDING_PATH} "
             "(it is valid for a few days only, so download it shortly before you build)")
-    if days <= warn_days:
-        when = "today" if days == 0 else ("tomorrow" if days == 1 else f"in {days} days")
-        return [f"{pkg.source}: the offboarding package expires {when} ({_fmt_dt(exp)}); deploy it "
+    if left <= dt.timedelta(days=warn_days):
+        return [f"{pkg.source}: the offboarding package expires {_in(left)}, at {_fmt_dt(exp)}; deploy it "
                 "before then or download a new one"]
     return []
 
@@ -918,7 +935,7 @@ def facts_as_dict(pkg: PortalPackage) -> dict[str, Any]:
     }
 
 
-def format_facts(pkg: PortalPackage, today: dt.date) -> str:
+def format_facts(pkg: PortalPackage, now: dt.datetime) -> str:
     """A readable, aligned table of the package's facts for ``mdegen inspect PACKAGE``."""
     f = pkg.facts
     rows: list[tuple[str, str]] = []
@@ -953,14 +970,14 @@ def format_facts(pkg: PortalPackage, today: dt.date) -> str:
         if f.expiration is None:
             rows.append(("Expires", "unknown (no expirationTimestamp)"))
         else:
-            days = (f.expiration.date() - today).days
-            if days < 0:
+            left = f.expiration - _utc(now)
+            if left <= dt.timedelta(0):
                 rows.append(("Expires", f"EXPIRED on {f.expiration.date().isoformat()} ({_fmt_dt(f.expiration)})"))
             else:
-                rows.append(("Expires", f"{_fmt_dt(f.expiration)} (in {days} day{'s' if days != 1 else ''})"))
+                rows.append(("Expires", f"{_fmt_dt(f.expiration)} ({_in(left)})"))
     if f.cert_not_after is not None:
         cn = f"CN={f.cert_subject_cn}, " if f.cert_subject_cn else ""
-        past = " (past)" if f.cert_not_after.date() < today else ""
+        past = " (past)" if f.cert_not_after < _utc(now) else ""
         rows.append(("Signing cert", f"{cn}valid {f.cert_not_before.date().isoformat() if f.cert_not_before else '?'}"
                      f" to {f.cert_not_after.date().isoformat()}{past}"))
     if pkg.vdi_script:

@@ -175,10 +175,11 @@ def _checked(which: str, check) -> None:
         raise PackageError(f"packages.{which}: {exc}") from None
 
 
-def read_packages(config: Config, needed: tuple[str, ...], *, today: dt.date,
+def read_packages(config: Config, needed: tuple[str, ...], *, now: dt.datetime,
                   purpose: str) -> tuple[dict[str, PortalPackage | None], list[str]]:
     """Read the ``needed`` packages once and check them for unattended use by ``purpose`` (for
-    example "GPO onboarding"): kinds, interactivity, expiry, one organisation."""
+    example "GPO onboarding"): kinds, interactivity, expiry (at ``now``, an aware datetime), one
+    organisation."""
     found: dict[str, PortalPackage | None] = {name: None for name in PACKAGE_NAMES}
     warnings: list[str] = []
     for which in PACKAGE_NAMES:
@@ -197,7 +198,7 @@ def read_packages(config: Config, needed: tuple[str, ...], *, today: dt.date,
 
         def check_offboarding() -> None:
             portal.check_unattended(offboarding, purpose.replace("onboarding", "offboarding"))
-            warnings.extend(portal.check_offboarding_expiry(offboarding, today, config.packages.offboarding_warn_days))
+            warnings.extend(portal.check_offboarding_expiry(offboarding, now, config.packages.offboarding_warn_days))
             if onboarding is not None:
                 portal.check_same_org(onboarding, offboarding)
 
@@ -241,8 +242,8 @@ def resolve(config: Config, *, source: str = "<config>", packages: dict[str, Por
     )
 
 
-def load(path: Path, *, packages: tuple[str, ...], today: dt.date, purpose: str) -> Project:
+def load(path: Path, *, packages: tuple[str, ...], now: dt.datetime, purpose: str) -> Project:
     """Load the config at ``path``, read the ``packages`` it names that a kit needs, resolve."""
     config = load_config(path)
-    found, warnings = read_packages(config, packages, today=today, purpose=purpose)
+    found, warnings = read_packages(config, packages, now=now, purpose=purpose)
     return resolve(config, source=str(path), packages=found, warnings=warnings)

@@ -72,10 +72,11 @@ def kit_files(folder: Path) -> dict[str, bytes]:
 
 
 def project_of(config, kit, *, today: dt.date):
-    """The resolved project of a loaded config, with the packages ``kit`` reads."""
+    """The resolved project of a loaded config, with the packages ``kit`` reads, as at noon UTC of ``today``."""
     from generator import kits, project
 
-    found, warnings = project.read_packages(config, kit.packages, today=today, purpose=kits.purpose_of([kit]))
+    now = dt.datetime.combine(today, dt.time(12), dt.timezone.utc)
+    found, warnings = project.read_packages(config, kit.packages, now=now, purpose=kits.purpose_of([kit]))
     return project.resolve(config, source="mdegen.yaml", packages=found, warnings=warnings)
 
 

@@ -31,6 +31,7 @@ UTC = dt.timezone.utc
 ORG_A = "00000000-0000-0000-0000-00000000000a"
 ORG_B = "00000000-0000-0000-0000-00000000000b"
 TODAY = dt.date(2026, 11, 28)
+NOW = dt.datetime(2026, 11, 28, 9, 30, tzinfo=dt.timezone.utc)     # "now" is an instant, in UTC
 
 
 def write(tmp_path: Path, name: str, data: bytes) -> Path:
@@ -299,28 +300,43 @@ def offboarding_pkg(tmp_path, expires, org_id=synthetic.FAKE_ORG_ID) -> PortalPa
 def test_expired_offboarding_refused(tmp_path):
     pkg = offboarding_pkg(tmp_path, dt.datetime(2026, 11, 27, 23, 0, tzinfo=UTC))
     with pytest.raises(PackageError, match=r"EXPIRED on 2026-11-27 23:00:00 UTC") as e:
-        check_offboarding_expiry(pkg, TODAY, warn_days=3)
+        check_offboarding_expiry(pkg, NOW, warn_days=3)
     assert str(pkg.source) in str(e.value) and "Offboarding" in str(e.value)
-    assert "EXPIRED on 2026-11-27" in format_facts(pkg, TODAY)
+    assert "EXPIRED on 2026-11-27" in format_facts(pkg, NOW)
 
 
-@pytest.mark.parametrize("days,expect", [(0, "today"), (1, "tomorrow"), (3, "in 3 days")])
-def test_soon_expiring_offboarding_warned(tmp_path, days, expect):
-    pkg = offboarding_pkg(tmp_path, dt.datetime.combine(TODAY, dt.time(12), UTC) + dt.timedelta(days=days))
-    warnings_ = check_offboarding_expiry(pkg, TODAY, warn_days=3)
-    assert len(warnings_) == 1 and f"expires {expect}" in warnings_[0]
+@pytest.mark.parametrize("hours,expect", [(0.5, "in less than an hour"), (1, "in 1 hour"), (23, "in 23 hours"),
+                                         (24, "in 1 day"), (71, "in 2 days"), (72, "in 3 days")])
+def test_soon_expiring_offboarding_warned_with_the_time(tmp_path, hours, expect):
+    expires = NOW + dt.timedelta(hours=hours)
+    pkg = offboarding_pkg(tmp_path, expires)
+    warnings_ = check_offboarding_expiry(pkg, NOW, warn_days=3)
+    assert len(warnings_) == 1 and f"expires {expect}, at {expires:%Y-%m-%d %H:%M:%S} UTC" in warnings_[0]
+
+
+def test_expiry_is_an_instant_not_a_local_date(tmp_path):
+    """Expired at 08:00 UTC this morning: refused at 09:30 UTC, whatever the local calendar says."""
+    pkg = offboarding_pkg(tmp_path, dt.datetime(2026, 11, 28, 8, 0, tzinfo=UTC))
+    with pytest.raises(PackageError, match=r"EXPIRED on 2026-11-28 08:00:00 UTC"):
+        check_offboarding_expiry(pkg, NOW, warn_days=3)
+    # The same instant seen from a zone where it is still 27 November: still expired.
+    with pytest.raises(PackageError, match="EXPIRED"):
+        check_offboarding_expiry(pkg, NOW.astimezone(dt.timezone(dt.timedelta(hours=-10))), warn_days=3)
+    assert "EXPIRED on 2026-11-28" in format_facts(pkg, NOW)
+    with pytest.raises(ValueError, match="aware"):
+        check_offboarding_expiry(pkg, dt.datetime(2026, 11, 28), warn_days=3)
 
 
 def test_far_future_offboarding_fine(tmp_path):
     pkg = offboarding_pkg(tmp_path, dt.datetime(2027, 6, 1, tzinfo=UTC))
-    assert check_offboarding_expiry(pkg, TODAY, warn_days=3) == []
-    assert "EXPIRED" not in format_facts(pkg, TODAY)
+    assert check_offboarding_expiry(pkg, NOW, warn_days=3) == []
+    assert "EXPIRED" not in format_facts(pkg, NOW)
 
 
 def test_expiry_check_on_onboarding_package_refused(tmp_path):
     pkg = read_package(write(tmp_path, "x.cmd", GP))
     with pytest.raises(PackageError, match="not an offboarding package"):
-        check_offboarding_expiry(pkg, TODAY, 3)
+        check_offboarding_expiry(pkg, NOW, 3)
 
 
 def test_differing_org_ids_refused(tmp_path):
@@ -588,15 +604,15 @@ def test_facts_as_dict_is_json(tmp_path):
 
 def test_format_facts(tmp_path):
     pkg = read_package(write(tmp_path, "l.zip", synthetic.onboarding_zip("local")))
-    text = format_facts(pkg, TODAY)
+    text = format_facts(pkg, NOW)
     assert "interactive Local script: not usable for GPO/SCCM" in text
     assert synthetic.FAKE_ORG_ID in text and "WestEurope" in text and "2035-12-31" in text
-    gp = format_facts(read_package(write(tmp_path, "g.zip", synthetic.onboarding_zip("gp"))), TODAY)
+    gp = format_facts(read_package(write(tmp_path, "g.zip", synthetic.onboarding_zip("gp"))), NOW)
     assert "not usable" not in gp and "OptionalParamsPolicy/AtpConfiguration.admx" in gp
 
 
 def test_format_facts_columns_aligned(tmp_path):
-    text = format_facts(read_package(write(tmp_path, "g.zip", synthetic.onboarding_zip("gp"))), TODAY)
+    text = format_facts(read_package(write(tmp_path, "g.zip", synthetic.onboarding_zip("gp"))), NOW)
     columns = {re.match(r"^(\S.*?\s{2,}|\s+)\S", line).end() - 1 for line in text.splitlines()}
     assert len(columns) == 1
 
@@ -709,7 +725,7 @@ def test_real_portal_file(path):
     assert pkg.facts.cert_not_after is not None and pkg.facts.cert_subject_cn
     d = facts_as_dict(pkg)
     assert json.loads(json.dumps(d)) == d
-    text = format_facts(pkg, TODAY)
+    text = format_facts(pkg, NOW)
     assert pkg.kind.label in text
     if folder not in EXPECTED:                          # a sample added later: reading is enough
         return
@@ -728,8 +744,8 @@ def test_real_portal_file(path):
         exp = pkg.facts.expiration
         assert exp is not None and path.name.endswith(f"valid_until_{exp.date().isoformat()}.cmd")
         with pytest.raises(PackageError, match="EXPIRED"):
-            check_offboarding_expiry(pkg, exp.date() + dt.timedelta(days=1), warn_days=3)
-        assert check_offboarding_expiry(pkg, exp.date() - dt.timedelta(days=30), warn_days=3) == []
+            check_offboarding_expiry(pkg, exp + dt.timedelta(seconds=1), warn_days=3)
+        assert check_offboarding_expiry(pkg, exp - dt.timedelta(days=30), warn_days=3) == []
         assert f"EXPIRED on {exp.date().isoformat()}" in text
 
 
