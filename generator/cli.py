@@ -126,15 +126,24 @@ _SCHEMA_EPILOG = ("Example:\n\n  mdegen schema > mdegen.schema.json\n\n"
 # --- validate -------------------------------------------------------------------------------------
 
 
-def validate(config: ConfigOpt = Path(DEFAULT_CONFIG_NAME)) -> None:
+def validate(
+    config: ConfigOpt = Path(DEFAULT_CONFIG_NAME),
+    kit_names: Annotated[Optional[list[str]], typer.Option(
+        "--kit", metavar="KIT", help="Check only this kit (its command or folder name; repeatable): then every "
+                                     "kit named must be buildable.")] = None,
+) -> None:
     """Check the config and the portal packages; print what each kit would write."""
     from generator import policy, project as project_mod
 
-    registry = kits.KITS
-    project = project_mod.load(config, packages=kits.packages_for(registry), now=_now(),
+    registry = _select_kits(kit_names)
+    # Every configured package is read and checked, also one no kit reads yet (it is named below).
+    project = project_mod.load(config, packages=project_mod.PACKAGE_NAMES, now=_now(),
                                purpose=kits.purpose_of(registry))
     _warn(project.warnings)
     cfg = project.config
+    used = set(kits.packages_for(kits.KITS))
+    _warn(f"packages.{which} is configured, but no kit of this mdegen reads it yet"
+          for which in project_mod.PACKAGE_NAMES if getattr(project, which) is not None and which not in used)
     out = [f"config {config}: valid (organization {cfg.organization!r}, release {cfg.release.version} of {cfg.release.date})",
            f"share: {cfg.share if cfg.share is not None else '(none)'}"]
     for which in project_mod.PACKAGE_NAMES:
@@ -147,20 +156,34 @@ def validate(config: ConfigOpt = Path(DEFAULT_CONFIG_NAME)) -> None:
     out += [f"  {s.field}: {text}  -> {s.title}" for s, text in configured] or ["  (none: no registry.pol will be written)"]
     failed = []
     for kit in registry:
-        # A kit that cannot be built from this config is reported, not fatal: an SCCM-only config
-        # needs no share. The command exits 2 only when no kit can be built.
+        # A kit that cannot be built from this config is reported; without --kit that is not fatal
+        # (an SCCM-only config needs no share): the command fails only when no kit can be built.
         try:
             _warn(kit.check(project))
             files = kit.build(project)
         except ConfigError as exc:
             failed.append(kit)
-            out.append(f"mdegen {kit.command} cannot be built: {exc}")
+            out.append(f"mdegen {kit.command}: not possible with this config: {exc}")
             continue
         out.append(f"mdegen {kit.command} would write:")
         out += [f"  {kit.name}/{f.path}" for f in files]
     typer.echo("\n".join(out))
-    if len(failed) == len(registry):
-        raise ConfigError("no kit can be built from this config (see above)", path=config)
+    if failed and (kit_names or len(failed) == len(registry)):
+        names = ", ".join(k.command for k in failed)
+        raise ConfigError(f"{names} cannot be built from this config (see above)", path=config)
+
+
+def _select_kits(names: list[str] | None) -> tuple[Kit, ...]:
+    if not names:
+        return kits.KITS
+    chosen = []
+    for name in names:
+        kit = next((k for k in kits.KITS if name in (k.command, k.name)), None)
+        if kit is None:
+            raise ConfigError(f"--kit {name!r} is not a kit; the kits are "
+                              + ", ".join(k.command for k in kits.KITS))
+        chosen.append(kit)
+    return tuple(dict.fromkeys(chosen))
 
 
 _VALIDATE_EPILOG = "Example:\n\n  mdegen validate -c mdegen.yaml"

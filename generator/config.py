@@ -18,6 +18,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     field_validator,
 )
@@ -229,8 +230,11 @@ class Target(StrictModel):
         if not isinstance(v, list):
             return v
         out = []
+        choices = ", ".join(r.key for r in releases.RELEASES)
         for item in v:
-            text = str(item).strip().lower() if isinstance(item, (str, int)) and not isinstance(item, bool) else item
+            if not isinstance(item, (str, int)) or isinstance(item, bool):
+                raise ValueError(f"{item!r} is not a release: list release names such as {choices}")
+            text = str(item).strip().lower()
             if isinstance(text, str) and text.replace("windows server", "").strip() in releases.AGENT_RELEASE_SPELLINGS:
                 raise ValueError(
                     f"{item!r}: Windows Server 2008 R2, 2012 R2 and 2016 need an agent (the unified installer, "
@@ -241,7 +245,7 @@ class Target(StrictModel):
         return out
 
     def builds(self) -> tuple[str, ...]:
-        return releases.builds_of(self.os)
+        return releases.builds_of(releases.canonical(self.os))
 
     def product_types(self) -> tuple[int, ...]:
         if self.domain_controllers == "only":
@@ -273,6 +277,13 @@ class Config(StrictModel):
 
     # Where the file was read from; relative package paths resolve against its folder.
     base_dir: Path = Field(default=Path("."), exclude=True, description="(internal)")
+    # The line of each value in the file, by field location, so that later checks (packages, kits)
+    # can name the line as the loader's own errors do.
+    _lines: dict[tuple[Any, ...], int] = PrivateAttr(default_factory=dict)
+
+    def line_of(self, *loc: Any) -> int | None:
+        """The line of the value at ``loc`` (e.g. ``("packages", "offboarding")``) in the file read."""
+        return self._lines.get(tuple(loc))
 
     @field_validator("organization")
     @classmethod
@@ -329,26 +340,13 @@ class Config(StrictModel):
 # --- Loading ------------------------------------------------------------------------------------
 
 
-class _YamlLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """SafeLoader with YAML 1.2 booleans: only true/false are booleans.
-
-    YAML 1.1 turns on/off/yes/no into booleans, which would make ``pua_protection: off`` a
-    confusing type error. libyaml's parser is used when PyYAML was built with it (the resolver and
-    constructor stay Python, so the rules are the same); its nodes carry line numbers too.
-    """
-
-
-_YamlLoader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_YamlLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
-
-
 def _refuse_duplicate_keys(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
     seen: set[Any] = set()
     for key_node, _ in node.value:
+        if not isinstance(key_node, yaml.ScalarNode):
+            # A complex key (`? [a, b]`) cannot name a setting, and would not even hash.
+            raise yaml.constructor.ConstructorError(
+                None, None, "a key must be a plain word, not a list or mapping", key_node.start_mark)
         key = loader.construct_object(key_node, deep=deep)
         if key in seen:
             raise yaml.constructor.ConstructorError(
@@ -357,7 +355,46 @@ def _refuse_duplicate_keys(loader: yaml.SafeLoader, node: yaml.MappingNode, deep
     return loader.construct_mapping(node, deep=deep)
 
 
-_YamlLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _refuse_duplicate_keys)
+def _date_or_error(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    # PyYAML turns a date-shaped scalar that is no date (2026-02-30) into a bare ValueError.
+    try:
+        return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
+    except ValueError as exc:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"{node.value!r} is not a date ({exc})", node.start_mark) from None
+
+
+def _loader(base: type) -> type:
+    """``base`` (libyaml's CSafeLoader or PyYAML's SafeLoader) with mdegen's rules: YAML 1.2
+    booleans (only true/false: YAML 1.1 turns on/off/yes/no into booleans, which would make
+    ``pua_protection: off`` a confusing type error), duplicate and complex keys refused, impossible
+    dates reported. The resolver and constructor are Python either way, so the rules are the same."""
+    loader = type(f"Mdegen{base.__name__}", (base,), {})
+    loader.yaml_implicit_resolvers = {
+        first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    loader.add_implicit_resolver(
+        "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+    loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _refuse_duplicate_keys)
+    loader.add_constructor("tag:yaml.org,2002:timestamp", _date_or_error)
+    return loader
+
+
+# libyaml's parser where PyYAML was built with it (several times faster; its nodes carry line
+# numbers too); the pure-Python one words syntax errors more fully, so it explains a failure.
+_PyYamlLoader = _loader(yaml.SafeLoader)
+_YamlLoader = _loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+def _parse_yaml(text: str, loader_class: type) -> tuple[yaml.Node | None, Any]:
+    """One parse: the node tree gives line numbers for errors, and the data is built from it."""
+    loader = loader_class(text)
+    try:
+        root = loader.get_single_node()
+        return root, (loader.construct_document(root) if root is not None else None)
+    finally:
+        loader.dispose()
 
 
 def _line_of(root: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
@@ -392,15 +429,45 @@ def _field_name(loc: tuple[Any, ...]) -> str:
     return out
 
 
+# pydantic names the member of a union it tried in the error location ('bool', "literal['only']",
+# 'function-after[...]'); mdegen reports the field itself.
+_UNION_TAG = re.compile(r"^(?:bool|str|int|float|none|dict|list|[\w-]+\[.*\])$")
+
+
+def _field_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    return tuple(p for p in loc if not (isinstance(p, str) and _UNION_TAG.match(p)))
+
+
+# What each alternative of a union accepts, in words, for "must be X, Y or Z".
+_ACCEPTS = {"bool_type": ("true", "false"), "string_type": ("text",), "int_type": ("a whole number",),
+            "dict_type": ("a mapping",), "list_type": ("a list",), "is_instance_of": ("a file path",)}
+
+
+def _alternatives(errors: list[dict[str, Any]]) -> str:
+    words: list[str] = []
+    for err in errors:
+        if err["type"] == "literal_error":
+            found = re.findall(r"'([^']*)'", str(err.get("ctx", {}).get("expected", "")))
+            words += found or [str(err.get("ctx", {}).get("expected", ""))]
+        else:
+            words += _ACCEPTS.get(err["type"], ())
+    words = list(dict.fromkeys(w for w in words if w))
+    if not words:
+        return _message(errors[0])
+    return "must be " + (words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1])
+
+
 def _message(err: dict[str, Any]) -> str:
+    """One pydantic error in mdegen's own words."""
     kind = err["type"]
+    ctx = err.get("ctx") or {}
     if kind == "extra_forbidden":
         return "unknown key (check its spelling; see `mdegen schema` for the allowed keys)"
     if kind == "missing":
         return "is required but missing"
     msg = err["msg"]
     if msg.startswith("Value error, "):
-        msg = msg[len("Value error, "):]
+        return msg[len("Value error, "):]
     if kind in ("model_type", "dict_type", "model_attributes_type"):
         return "must be a mapping of keys (indented key: value lines)"
     if kind == "bool_type":
@@ -408,27 +475,60 @@ def _message(err: dict[str, Any]) -> str:
     if kind.startswith("date_"):
         return "must be a date written YYYY-MM-DD, without quotes"
     if kind == "literal_error":
-        msg = msg.replace("Input should be", "must be one of")
-    if kind in ("string_type",) and isinstance(err.get("input"), (int, float)):
-        msg = "must be text; quote the value in YAML (e.g. \"1.10\")"
-    return msg
+        expected = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+        return "must be one of: " + ", ".join(expected) if expected else "is not one of the allowed values"
+    if kind == "string_type":
+        if isinstance(err.get("input"), (int, float)) and not isinstance(err.get("input"), bool):
+            return "must be text; quote the value in YAML (e.g. \"1.10\")"
+        return "must be text"
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        return "must be a whole number"
+    if kind == "list_type":
+        return "must be a list, e.g. [2019, 2022]"
+    if kind == "too_short":
+        return "must list at least one item (or leave the key out)"
+    if kind == "is_instance_of":
+        return "must be a file path"
+    if kind == "string_too_long":
+        return f"must be at most {ctx.get('max_length')} characters"
+    if kind == "greater_than_equal":
+        return f"must be at least {ctx.get('ge')}"
+    if kind == "less_than_equal":
+        return f"must be at most {ctx.get('le')}"
+    # Anything else: pydantic's sentence, reworded to read like the rest.
+    return msg.replace("Input should be", "must be").replace("Value should", "must")
+
+
+def _validation_error(exc: ValidationError, root: yaml.Node | None, source: str) -> ConfigError:
+    """The first problem, in mdegen's words, naming file, line and field; the other fields too."""
+    errors = exc.errors(include_url=False)
+    loc = _field_loc(tuple(errors[0]["loc"]))
+    here = [e for e in errors if _field_loc(tuple(e["loc"])) == loc]
+    msg = _alternatives(here) if len(here) > 1 else _message(here[0])
+    others = list(dict.fromkeys(_field_name(_field_loc(tuple(e["loc"]))) for e in errors
+                                if _field_loc(tuple(e["loc"])) != loc))
+    if others:
+        shown = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
+        msg += f" (also check: {shown})"
+    return ConfigError(msg, path=source, line=_line_of(root, loc), field=_field_name(loc))
 
 
 def loads(text: str, *, source: str = "<config>", base_dir: Path | None = None) -> Config:
     """Parse and validate config text. Raises ConfigError naming the file, line and field."""
     try:
-        # One parse: the node tree gives line numbers for errors, and the data is built from it.
-        loader = _YamlLoader(text)
         try:
-            root = loader.get_single_node()
-            data = loader.construct_document(root) if root is not None else None
-        finally:
-            loader.dispose()
+            root, data = _parse_yaml(text, _YamlLoader)
+        except yaml.YAMLError:
+            if _YamlLoader is _PyYamlLoader:
+                raise
+            root, data = _parse_yaml(text, _PyYamlLoader)    # raises again, with the fuller message
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         problem = exc.problem or str(exc)
-        raise ConfigError(f"YAML syntax error: {problem}", path=source, line=line) from None
+        # A constructor's refusal (duplicate key, impossible date) is no syntax error: say it plainly.
+        prefix = "" if isinstance(exc, yaml.constructor.ConstructorError) else "YAML syntax error: "
+        raise ConfigError(f"{prefix}{problem}", path=source, line=line) from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"YAML syntax error: {exc}", path=source) from None
     if data is None:
@@ -438,21 +538,41 @@ def loads(text: str, *, source: str = "<config>", base_dir: Path | None = None) 
     if "base_dir" in data:
         raise ConfigError("unknown key (check its spelling; see `mdegen schema` for the allowed keys)",
                           path=source, line=_line_of(root, ("base_dir",)), field="base_dir")
-    if data.get("version") != CONFIG_VERSION and "version" in data:
-        raise ConfigError(f"unsupported config version {data.get('version')!r}; this mdegen reads version {CONFIG_VERSION}",
-                          path=source, line=_line_of(root, ("version",)), field="version")
+    if "version" in data and data["version"] != CONFIG_VERSION:
+        version = data["version"]
+        if isinstance(version, str) and version.strip() == str(CONFIG_VERSION):
+            reason = f"must be the number {CONFIG_VERSION}, without quotes"
+        else:
+            reason = f"unsupported config version {version!r}; this mdegen reads version {CONFIG_VERSION}"
+        raise ConfigError(reason, path=source, line=_line_of(root, ("version",)), field="version")
     try:
         # Strict validation: YAML already gives ints, booleans and dates; a quoted "true" is an
         # error rather than a guess. Paths are the one conversion (see Packages._path).
         cfg = Config.model_validate({**data, "base_dir": base_dir or Path(".")})
     except ValidationError as exc:
-        errors = exc.errors(include_url=False)
-        first = errors[0]
-        loc = tuple(first["loc"])
-        msg = _message(first)
-        more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
-        raise ConfigError(msg + more, path=source, line=_line_of(root, loc), field=_field_name(loc)) from None
+        raise _validation_error(exc, root, source) from None
+    cfg._lines = _lines(root)
     return cfg
+
+
+def _lines(root: yaml.Node | None) -> dict[tuple[Any, ...], int]:
+    """Line of every key's value, by its location in the document (mappings and lists)."""
+    found: dict[tuple[Any, ...], int] = {}
+
+    def walk(node: yaml.Node, loc: tuple[Any, ...]) -> None:
+        found[loc] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode):
+                    walk(value, loc + (key.value,))
+                    found[loc + (key.value,)] = key.start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                walk(item, loc + (i,))
+
+    if root is not None:
+        walk(root, ())
+    return found
 
 
 def load(path: Path) -> Config:

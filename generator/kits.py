@@ -52,7 +52,7 @@ class Kit:
         except ConfigError:
             raise
         except (MdegenError, ValueError) as exc:
-            raise ConfigError(f"cannot build the {self.label} kit: {exc}") from None
+            raise ConfigError(f"cannot build the {self.label} kit: {exc}", path=project.source) from None
 
 
 GPO = Kit(
@@ -87,6 +87,6 @@ def packages_for(kits: tuple[Kit, ...] | list[Kit]) -> tuple[str, ...]:
 
 def purpose_of(kits: tuple[Kit, ...] | list[Kit]) -> str:
     """'GPO onboarding', 'GPO and SCCM onboarding': how package errors name the use."""
-    labels = [k.label for k in kits]
-    joined = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
-    return f"{joined} onboarding"
+    from generator.releases import joined
+
+    return f"{joined([k.label for k in kits])} onboarding"

@@ -59,10 +59,6 @@ class Payload:
     valid_until: dt.datetime | None = None      # offboarding scripts expire
 
     @property
-    def script(self) -> HostedFile:
-        return next(f for f in self.files if f.name == self.command)
-
-    @property
     def valid_until_date(self) -> str:
         """'YYYY-MM-DD' of the expiry, as names and descriptions show it ('unknown' if absent)."""
         return self.valid_until.date().isoformat() if self.valid_until else "unknown"

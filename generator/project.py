@@ -39,7 +39,8 @@ def file_stem(name: str) -> str:
     return re.sub(r"\s+", "-", name)
 
 
-_PASSIVE_MODE_TEXT = {True: "passive mode on", False: "passive mode off", None: "passive mode not configured"}
+# Short on purpose: it goes into ConfigMgr comments limited to 127 characters.
+_PASSIVE_MODE_TEXT = {True: "passive mode on", False: "passive mode off", None: "passive mode not set"}
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ class ResolvedTarget:
     @property
     def builds(self) -> tuple[str, ...]:
         """Every build number of the target's releases, sorted as text, each once."""
-        return tuple(sorted({b for r in self.releases for b in r.builds}))
+        return releases.builds_of(self.releases)
 
     @property
     def excluded_skus(self) -> tuple[int, ...]:
@@ -154,29 +155,41 @@ class Project:
 # --- loading ----------------------------------------------------------------------------------
 
 
-def _read(config: Config, which: str) -> PortalPackage | None:
+def _where(config: Config, source: str, which: str) -> str:
+    """'mdegen.yaml:6: packages.offboarding': where a package is named, for its errors."""
+    line = config.line_of("packages", which)
+    return f"{source}{f':{line}' if line else ''}: packages.{which}"
+
+
+def _read(config: Config, source: str, which: str) -> PortalPackage | None:
     path = config.package_path(which)
     if path is None:
         return None
+    where = _where(config, source, which)
     if not path.exists():
-        raise PackageError(f"packages.{which}: {path} does not exist (paths are relative to the config file's folder)")
+        raise PackageError(f"{where}: {path} does not exist (paths are relative to the config file's folder)")
     if not path.is_file():
-        raise PackageError(f"packages.{which}: {path} is not a file")
+        raise PackageError(f"{where}: {path} is not a file")
     try:
         return portal.read_package(path)
     except PackageError as exc:
-        raise PackageError(f"packages.{which}: {exc}") from None
+        raise PackageError(f"{where}: {exc}") from None
 
 
-def _checked(which: str, check) -> None:
-    try:
-        check()
-    except PackageError as exc:
-        raise PackageError(f"packages.{which}: {exc}") from None
+def _checked(config: Config, source: str, which: str, *checks) -> None:
+    """Run every check; report all their problems at once (an expired script may be interactive too)."""
+    problems = []
+    for check in checks:
+        try:
+            check()
+        except PackageError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise PackageError(f"{_where(config, source, which)}: " + "; also: ".join(problems))
 
 
-def read_packages(config: Config, needed: tuple[str, ...], *, now: dt.datetime,
-                  purpose: str) -> tuple[dict[str, PortalPackage | None], list[str]]:
+def read_packages(config: Config, needed: tuple[str, ...], *, now: dt.datetime, purpose: str,
+                  source: str = "<config>") -> tuple[dict[str, PortalPackage | None], list[str]]:
     """Read the ``needed`` packages once and check them for unattended use by ``purpose`` (for
     example "GPO onboarding"): kinds, interactivity, expiry (at ``now``, an aware datetime), one
     organisation."""
@@ -184,31 +197,28 @@ def read_packages(config: Config, needed: tuple[str, ...], *, now: dt.datetime,
     warnings: list[str] = []
     for which in PACKAGE_NAMES:
         if which in needed:
-            found[which] = _read(config, which)
+            found[which] = _read(config, source, which)
     onboarding, offboarding, vdi = found["onboarding"], found["offboarding"], found["vdi"]
     if onboarding is not None:
         if onboarding.kind is PackageKind.OFFBOARDING:
-            raise PackageError(f"packages.onboarding: {onboarding.source.name} is an offboarding script; "
-                               "name it under packages.offboarding and give the onboarding package here")
-        _checked("onboarding", lambda: portal.check_unattended(onboarding, purpose))
+            raise PackageError(f"{_where(config, source, 'onboarding')}: {onboarding.source.name} is an offboarding "
+                               "script; name it under packages.offboarding and give the onboarding package here")
+        _checked(config, source, "onboarding", lambda: portal.check_unattended(onboarding, purpose))
     if offboarding is not None:
         if offboarding.kind is not PackageKind.OFFBOARDING:
-            raise PackageError(f"packages.offboarding: {offboarding.source.name} is not an offboarding script "
-                               f"(it is {offboarding.kind.value})")
-
-        def check_offboarding() -> None:
-            portal.check_unattended(offboarding, purpose.replace("onboarding", "offboarding"))
-            warnings.extend(portal.check_offboarding_expiry(offboarding, now, config.packages.offboarding_warn_days))
-            if onboarding is not None:
-                portal.check_same_org(onboarding, offboarding)
-
-        _checked("offboarding", check_offboarding)
+            raise PackageError(f"{_where(config, source, 'offboarding')}: {offboarding.source.name} is not an "
+                               f"offboarding script (it is {offboarding.kind.value})")
+        _checked(config, source, "offboarding",
+                 lambda: warnings.extend(portal.check_offboarding_expiry(
+                     offboarding, now, config.packages.offboarding_warn_days)),
+                 lambda: portal.check_unattended(offboarding, purpose.replace("onboarding", "offboarding")),
+                 lambda: onboarding is None or portal.check_same_org(onboarding, offboarding))
     if vdi is not None:
         if vdi.kind is not PackageKind.VDI:
-            raise PackageError(f"packages.vdi: {vdi.source.name} is not a VDI onboarding package "
+            raise PackageError(f"{_where(config, source, 'vdi')}: {vdi.source.name} is not a VDI onboarding package "
                                "(a zip with Onboard-NonPersistentMachine.ps1)")
         if onboarding is not None:
-            _checked("vdi", lambda: portal.check_same_org(onboarding, vdi))
+            _checked(config, source, "vdi", lambda: portal.check_same_org(onboarding, vdi))
     return found, warnings
 
 
@@ -245,5 +255,5 @@ def resolve(config: Config, *, source: str = "<config>", packages: dict[str, Por
 def load(path: Path, *, packages: tuple[str, ...], now: dt.datetime, purpose: str) -> Project:
     """Load the config at ``path``, read the ``packages`` it names that a kit needs, resolve."""
     config = load_config(path)
-    found, warnings = read_packages(config, packages, now=now, purpose=purpose)
+    found, warnings = read_packages(config, packages, now=now, purpose=purpose, source=str(path))
     return resolve(config, source=str(path), packages=found, warnings=warnings)

@@ -72,9 +72,9 @@ def canonical(keys: object) -> tuple[WindowsRelease, ...]:
     return tuple(r for r in RELEASES if r.key in wanted)
 
 
-def builds_of(keys: object) -> tuple[str, ...]:
-    """Every build number of the releases named by ``keys``, sorted as text, each once."""
-    return tuple(sorted({b for r in canonical(keys) for b in r.builds}))
+def builds_of(releases: "tuple[WindowsRelease, ...] | list[WindowsRelease]") -> tuple[str, ...]:
+    """Every build number of ``releases``, sorted as text, each once."""
+    return tuple(sorted({b for r in releases for b in r.builds}))
 
 
 def all_builds() -> tuple[str, ...]:

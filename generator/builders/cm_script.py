@@ -49,6 +49,7 @@ from collections.abc import Callable, Iterable
 
 from generator.escaping import plain
 from generator.policy import ONBOARDING_STATE, PASSIVE_MODE_KEY, PASSIVE_MODE_VALUE, STATUS_KEY, hklm_path
+from generator.formats import pdf_sms
 from generator.records import CmCollection, CmCompliance, CmPackage
 from generator.templating import render_powershell, text_file
 
@@ -62,9 +63,12 @@ ONBOARDING_STATE_SCRIPT = "Get-MdeOnboardingState.ps1"
 _ONBOARDING_TEMPLATE = "sccm/Get-MdeOnboardingState.ps1.j2"
 _PASSIVE_TEMPLATE = "sccm/Get-MdePassiveMode.ps1.j2"
 
-# Lengths ConfigMgr accepts (shared/reference/sccm.md §1.1-1.2; New-CMPackage validates them since 1906).
-_MAX = {"name": 50, "version": 32, "publisher": 32, "language": 32, "comment": 127,
-        "program.name": 50, "program.command_line": 127, "program.comment": 127}
+# What ConfigMgr accepts: the Package Definition File's limits, which New-CMPackage and
+# New-CMProgram enforce the same way (shared/reference/sccm.md §1.1-1.2).
+_MAX = {"name": pdf_sms.PACKAGE_LIMITS["Name"], "version": pdf_sms.PACKAGE_LIMITS["Version"],
+        "publisher": pdf_sms.PACKAGE_LIMITS["Publisher"], "language": pdf_sms.PACKAGE_LIMITS["Language"],
+        "comment": pdf_sms.PACKAGE_LIMITS["Comment"], "program.name": pdf_sms.PROGRAM_LIMITS["Name"],
+        "program.command_line": pdf_sms.PROGRAM_LIMITS["CommandLine"], "program.comment": pdf_sms.PROGRAM_LIMITS["Comment"]}
 _MAX_RUN_MINUTES = 720          # "Unknown" in the console; more would collide with maintenance windows
 
 # Characters Windows does not allow in a file or folder name.

@@ -35,6 +35,7 @@ from generator.policy import (
     setting,
 )
 from generator.project import Project, ResolvedTarget
+from generator.releases import DOMAIN_CONTROLLER
 from generator.records import GpoDefinition, ImmediateTask, WmiFilter, braced
 from generator.targeting import wmi_filter_for
 from generator.templating import markdown_cell, render, text_file
@@ -79,13 +80,6 @@ def machine_policy_entries(settings: Settings) -> list[regpol.PolEntry]:
     return regpol.canonical_order([_entry(v) for v in registry_values(settings)])
 
 
-def machine_registry_pol(settings: Settings) -> bytes | None:
-    """The machine registry.pol bytes, or None when no setting is configured (no file is written:
-    a header-only registry.pol is outside the format's grammar)."""
-    entries = machine_policy_entries(settings)
-    return regpol.dumps(entries) if entries else None
-
-
 # --- GPO definitions ------------------------------------------------------------------------------
 
 
@@ -109,6 +103,10 @@ def onboarding_gpo(project: Project, target: ResolvedTarget, wmi: WmiFilter) -> 
     # The payload's presets (passive mode) need no step of their own here: they are policy values
     # of the same GPO's registry.pol, which the Registry extension applies before Preferences.
     payload = target.onboarding
+    missing = [v for v in payload.presets if v not in registry_values(target.settings)]
+    if missing:
+        raise ValueError(f"the onboarding payload of target {target.name!r} needs {', '.join(v.name for v in missing)} "
+                         "set first, which this GPO's registry.pol does not set")
     script = _share_path(project, payload.command)
     n_settings = len(describe(target.settings))
     description = (
@@ -229,7 +227,7 @@ def handoff(project: Project, gpos: list[tuple[ResolvedTarget | None, GpoDefinit
         "gpo/HANDOFF.md.j2", project,
         domain=project.domain,
         share=project.share,
-        any_dcs=any(2 in t.product_types for t in project.targets),
+        any_dcs=any(DOMAIN_CONTROLLER in t.product_types for t in project.targets),
         onboarding_script=payload.command,
         targets=targets,
         offboarding=None if off is None else {

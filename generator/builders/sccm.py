@@ -71,11 +71,22 @@ def check(project: Project) -> list[str]:
             raise ConfigError(
                 f"the SCCM package name {name!r} would be {len(name)} characters; Configuration Manager allows "
                 f"{limit}: shorten the target name to at most {limit - len(onboarding_package_name(''))} characters",
-                field=f"{t.field}.name")
+                path=project.source, field=f"{t.field}.name")
     return []
 
 
 # --- packages -----------------------------------------------------------------------------------
+
+
+def _package_comment(target: ResolvedTarget) -> str:
+    """The package's comment, at most 127 characters (the console's limit): the long form where it
+    fits, shorter forms for targets with many releases and both server kinds."""
+    limit = pdf_sms.PACKAGE_LIMITS["Comment"]
+    mode = target.passive_mode_text
+    forms = (f"Onboards {target.servers_short} to Defender for Endpoint; {mode}. mdegen",
+             f"Onboards {target.servers_short} to MDE; {mode}. mdegen",
+             f"MDE onboarding: {target.servers_short}; {mode}")
+    return next((f for f in forms if len(f) <= limit), forms[-1][:limit])
 
 
 def _supported_clients(builds: tuple[str, ...]) -> tuple[tuple[str, str, str], ...]:
@@ -109,7 +120,7 @@ def onboarding_package(project: Project, target: ResolvedTarget) -> CmPackage:
         version=project.release_version,
         publisher=PUBLISHER,
         language=LANGUAGE,
-        comment=f"Onboards {target.servers_short} to Defender for Endpoint; {mode}. mdegen",
+        comment=_package_comment(target),
         program=CmProgram(
             section="Onboard",
             name="Onboard",

@@ -120,10 +120,10 @@ $Packages = @(
         Version        = '2026.12.1'
         Manufacturer   = 'Microsoft'
         Language       = 'Neutral'
-        Description    = 'Onboards Windows Server 2022, 2025 member servers to Defender for Endpoint; passive mode not configured. mdegen'
+        Description    = 'Onboards Windows Server 2022, 2025 member servers to Defender for Endpoint; passive mode not set. mdegen'
         ProgramName    = 'Onboard'
         CommandLine    = 'WindowsDefenderATPOnboardingScript.cmd'
-        ProgramComment = 'Runs the Defender for Endpoint onboarding script (passive mode not configured); exit code = script error id'
+        ProgramComment = 'Runs the Defender for Endpoint onboarding script (passive mode not set); exit code = script error id'
         Duration       = 15
         DiskSpaceMB    = 1
         Files          = @(
