@@ -128,8 +128,29 @@ def _unc(value: str) -> str:
         raise ValueError("must name the file server by its fully qualified DNS name, not an IP address")
     if any(seg in (".", "..") or seg.endswith((" ", ".")) for seg in value[2:].split("\\") if seg):
         raise ValueError("folder names must not be '.', '..' or end with a space or dot")
-    return value.rstrip("\\")
+    value = value.rstrip("\\")
+    if len(m.group("share")) > _MAX_SHARE_NAME:
+        raise ValueError(f"the share name {m.group('share')!r} is {len(m.group('share'))} characters; "
+                         f"Windows allows {_MAX_SHARE_NAME}")
+    long_segment = next((seg for seg in value[2:].split("\\") if len(seg) > _MAX_NAME), None)
+    if long_segment is not None:
+        raise ValueError(f"the folder name {long_segment[:20]!r}... is {len(long_segment)} characters; Windows "
+                         f"allows {_MAX_NAME}")
+    if len(value) > _MAX_SHARE_PATH:
+        raise ValueError(f"is {len(value)} characters; at most {_MAX_SHARE_PATH} keep the scripts' full paths on it "
+                         f"within Windows' {_MAX_PATH}-character limit (MAX_PATH)")
+    return value
 
+
+# Windows limits: a share name has at most 80 characters (NNLEN), a file or folder name 255, a full
+# path 259 plus its terminating NUL (MAX_PATH, which cmd.exe and Task Scheduler keep to). The longest
+# file mdegen puts on the share is the portal's offboarding script, so the share path keeps room
+# for a backslash and its name.
+_MAX_SHARE_NAME = 80
+_MAX_NAME = 255
+_MAX_PATH = 260
+_LONGEST_SHARE_FILE = len("WindowsDefenderATPOffboardingScript_valid_until_YYYY-MM-DD.cmd")
+_MAX_SHARE_PATH = _MAX_PATH - 1 - 1 - _LONGEST_SHARE_FILE
 
 UncPath = Annotated[str, AfterValidator(_unc)]
 
@@ -290,6 +311,8 @@ class Config(StrictModel):
     def _org(cls, v: str) -> str:
         if "%" in v or '"' in v:
             raise ValueError('must not contain % or " (they cannot be carried safely into batch scripts)')
+        if "]]>" in v:
+            raise ValueError("must not contain ]]> (GPO backups carry the name in XML CDATA sections, which it would end)")
         return v
 
     @field_validator("domain")

@@ -19,7 +19,7 @@ from generator.config import DEFAULT_TARGET_NAME, Config, Settings, Target
 from generator.config import load as load_config
 from generator.errors import PackageError
 from generator.payloads import Payload
-from generator.policy import inactive_in_passive_mode
+from generator.policy import ASR_RULES, inactive_in_passive_mode
 from generator.portal import PackageKind, PortalPackage
 from generator.releases import WindowsRelease
 
@@ -188,6 +188,22 @@ def _checked(config: Config, source: str, which: str, *checks) -> None:
         raise PackageError(f"{_where(config, source, which)}: " + "; also: ".join(problems))
 
 
+def _package_warnings(where: str, pkg: PortalPackage, now: dt.datetime) -> list[str]:
+    """What is odd about a package that can still be used: line ends a copy changed, a signing
+    certificate past its end date."""
+    notes = []
+    script = pkg.script
+    if b"\n" in script and b"\r\n" not in script:
+        notes.append(f"{where}: {pkg.script_name} has LF-only line ends: it was changed on its way (a git checkout "
+                     "or an editor); cmd.exe can misread such a script. Download the package again and keep it "
+                     "byte for byte (in git: mark it binary or -text)")
+    not_after = pkg.facts.cert_not_after
+    if not_after is not None and not_after < now:
+        notes.append(f"{where}: the certificate that signed {pkg.script_name}'s onboarding data expired on "
+                     f"{not_after:%Y-%m-%d}; download a current package from the portal")
+    return notes
+
+
 def read_packages(config: Config, needed: tuple[str, ...], *, now: dt.datetime, purpose: str,
                   source: str = "<config>") -> tuple[dict[str, PortalPackage | None], list[str]]:
     """Read the ``needed`` packages once and check them for unattended use by ``purpose`` (for
@@ -198,6 +214,8 @@ def read_packages(config: Config, needed: tuple[str, ...], *, now: dt.datetime, 
     for which in PACKAGE_NAMES:
         if which in needed:
             found[which] = _read(config, source, which)
+            if found[which] is not None:
+                warnings += _package_warnings(_where(config, source, which), found[which], now)
     onboarding, offboarding, vdi = found["onboarding"], found["offboarding"], found["vdi"]
     if onboarding is not None:
         if onboarding.kind is PackageKind.OFFBOARDING:
@@ -234,6 +252,10 @@ def resolve(config: Config, *, source: str = "<config>", packages: dict[str, Por
     else:
         targets = (resolve_target(Target(name=DEFAULT_TARGET_NAME), config.settings, onboarding=onboarding),)
     notes = list(warnings)
+    unknown = sorted({g for t in targets for g in (t.settings.asr_rules or {}) if g not in ASR_RULES})
+    for guid in unknown:
+        notes.append(f"settings.asr_rules: {guid} is not an attack surface reduction rule Microsoft documents; "
+                     "Defender ignores a rule it does not know (check the GUID against the ASR rules reference)")
     for t in targets:
         inactive = inactive_in_passive_mode(t.settings)
         if inactive:

@@ -76,7 +76,8 @@ def project_of(config, kit, *, today: dt.date):
     from generator import kits, project
 
     now = dt.datetime.combine(today, dt.time(12), dt.timezone.utc)
-    found, warnings = project.read_packages(config, kit.packages, now=now, purpose=kits.purpose_of([kit]))
+    found, warnings = project.read_packages(config, kit.packages, now=now, purpose=kits.purpose_of([kit]),
+                                            source="mdegen.yaml")
     return project.resolve(config, source="mdegen.yaml", packages=found, warnings=warnings)
 
 

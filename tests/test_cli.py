@@ -155,16 +155,14 @@ def _break(example: Path, how: str) -> str:
         pkg.write_bytes(synthetic.onboarding_zip(kind="local"))
         return "Group Policy"
     if how == "expired offboarding":
-        off = example / "packages" / "off.cmd"
+        off = example / starter.example_offboarding_path()
         off.write_bytes(synthetic.offboarding_script(expires=dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)))
-        cfg.write_text(text.replace("packages:\n", "packages:\n  offboarding: packages/off.cmd\n"), encoding="utf-8")
         return "expired"
     if how == "offboarding of another org":
-        off = example / "packages" / "off.cmd"
+        off = example / starter.example_offboarding_path()
         off.write_bytes(synthetic.offboarding_script(
             org_id="11111111-2222-3333-4444-555555555555",
             expires=dt.datetime(2099, 1, 1, tzinfo=dt.timezone.utc)))
-        cfg.write_text(text.replace("packages:\n", "packages:\n  offboarding: packages/off.cmd\n"), encoding="utf-8")
         return "org"
     raise AssertionError(how)
 

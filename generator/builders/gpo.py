@@ -27,6 +27,7 @@ from generator.handoff import checksum_rows, handoff_file, hklm_path
 from generator.payloads import Payload
 from generator.policy import (
     ASR_MODE_DATA,
+    ASR_RULES,
     ASR_RULES_KEY,
     RegistryValue,
     describe,
@@ -194,6 +195,12 @@ def _settings_rows(settings: Settings) -> list[dict[str, str]]:
     ]
 
 
+def _ou_example(project: Project, target: ResolvedTarget) -> str:
+    """An OU to show in the -LinkOU example: domain controllers live in their built-in OU."""
+    ou = "OU=Domain Controllers" if target.product_types == (DOMAIN_CONTROLLER,) else "OU=Servers"
+    return ou + "," + ",".join(f"DC={part}" for part in project.domain.split("."))
+
+
 def _mof_path(target: ResolvedTarget) -> str:
     return f"WmiFilters/{target.stem}.mof"
 
@@ -208,7 +215,7 @@ def handoff(project: Project, gpos: list[tuple[ResolvedTarget | None, GpoDefinit
         targets.append({
             "name": markdown_cell(t.name),
             "name_ps": t.name,             # target names cannot hold quotes (config.Target)
-            "ou_example": "OU=Servers," + ",".join(f"DC={part}" for part in project.domain.split(".")),
+            "ou_example": _ou_example(project, t),
             "gpo": markdown_cell(gpo.display_name),
             "backup_id": braced(gpo.backup_id),
             "servers": markdown_cell(t.servers_long),
@@ -217,7 +224,9 @@ def handoff(project: Project, gpos: list[tuple[ResolvedTarget | None, GpoDefinit
             "mof": _mof_path(t),
             "settings": _settings_rows(t.settings),
             "passive_mode": t.settings.passive_mode,
-            "asr_rules": [{"guid": g, "mode": m, "data": ASR_MODE_DATA[m]} for g, m in rules.items()],
+            "asr_rules": [{"guid": g, "mode": m, "data": ASR_MODE_DATA[m],
+                           "name": markdown_cell(ASR_RULES.get(g, "(not a rule Microsoft documents)"))}
+                          for g, m in rules.items()],
             "has_pol": any(part.block_id == gpo_backup.REGISTRY_CSE for part in gpo.parts),
         })
     off = next((g for t, g in gpos if t is None), None)

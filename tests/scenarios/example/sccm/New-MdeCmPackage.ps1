@@ -158,6 +158,28 @@ $Packages = @(
             )
         }
     }
+    [pscustomobject]@{
+        Role           = 'offboarding'
+        TargetName     = $null
+        Folder         = 'MDE-Offboarding-2099-12-31'
+        Name           = 'MDE Offboarding until 2099-12-31'
+        Version        = 'valid until 2099-12-31'
+        Manufacturer   = 'Microsoft'
+        Language       = 'Neutral'
+        Description    = 'OFFBOARDS from Defender for Endpoint. Expires 2099-12-31. Never deploy where onboarding is deployed'
+        ProgramName    = 'Offboard'
+        CommandLine    = 'WindowsDefenderATPOffboardingScript_valid_until_2099-12-31.cmd'
+        ProgramComment = 'Runs the Defender for Endpoint offboarding script (valid until 2099-12-31)'
+        Duration       = 15
+        DiskSpaceMB    = 1
+        Files          = @(
+            [pscustomobject]@{ Name = 'WindowsDefenderATPOffboardingScript_valid_until_2099-12-31.cmd'; Sha256 = '37E805D586DBE5576DC1A5D4C9CDE54C6CEFBF82F6EB8F553010254FA16732DA' }
+        )
+        Notes          = @(
+        )
+        Collection     = $null
+        Compliance     = $null
+    }
 )
 
 # ---------------------------------------------------------------------------------------------

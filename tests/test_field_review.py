@@ -1,0 +1,112 @@
+"""Smaller findings of the field review of the GPO and SCCM kits (issue 8, items 15-18): each test
+fails without its fix."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+import scenarios
+from generator import cli, config as config_mod, kits, portal, starter, synthetic
+from generator.errors import ConfigError
+
+TODAY = dt.date(2026, 11, 28)
+
+BASE = """version: 1
+organization: Contoso
+release: {version: "2026.12.0", date: 2026-12-01}
+packages: {onboarding: on.cmd}
+share: \\\\fs01.contoso.com\\MDE$
+"""
+
+
+def _project(tmp_path: Path, text: str = BASE, script: bytes | None = None):
+    (tmp_path / "on.cmd").write_bytes(synthetic.onboarding_script() if script is None else script)
+    cfg = config_mod.loads(text, source="mdegen.yaml", base_dir=tmp_path)
+    return scenarios.project_of(cfg, kits.GPO, today=TODAY)
+
+
+# --- 15: warnings ---------------------------------------------------------------------------------
+
+
+def test_unknown_asr_rule_is_warned(tmp_path):
+    known = _project(tmp_path, BASE + "settings:\n  asr_rules: {9e6c4e1f-7d60-472f-ba1a-a39ef669e4b2: audit}\n")
+    assert not [w for w in known.warnings if "asr_rules" in w]
+    typo = _project(tmp_path, BASE + "settings:\n  asr_rules: {9e6c4e1f-7d60-472f-ba1a-a39ef669e4b3: audit}\n")
+    (warning,) = [w for w in typo.warnings if "asr_rules" in w]
+    assert "9e6c4e1f-7d60-472f-ba1a-a39ef669e4b3" in warning and "not an attack surface reduction rule" in warning
+
+
+def test_lf_only_portal_script_is_warned_in_every_kit(tmp_path):
+    lf = synthetic.onboarding_script().replace(b"\r\n", b"\n")
+    for kit in kits.KITS:
+        (tmp_path / "on.cmd").write_bytes(lf)
+        cfg = config_mod.loads(BASE, source="mdegen.yaml", base_dir=tmp_path)
+        warnings = scenarios.project_of(cfg, kit, today=TODAY).warnings
+        assert any("LF-only line ends" in w and "mdegen.yaml:4: packages.onboarding" in w for w in warnings), kit.name
+    assert not [w for w in _project(tmp_path).warnings if "LF-only" in w]
+
+
+def test_expired_signing_certificate_is_warned(tmp_path):
+    old = synthetic.onboarding_script(cert_not_after=dt.datetime(2024, 3, 1, tzinfo=dt.timezone.utc))
+    (warning,) = [w for w in _project(tmp_path, script=old).warnings if "certificate" in w]
+    assert "expired on 2024-03-01" in warning
+    assert not [w for w in _project(tmp_path).warnings if "certificate" in w]
+
+
+# --- 16: ]]> and path lengths ---------------------------------------------------------------------
+
+
+def test_cdata_terminator_in_the_organisation_is_refused_for_every_kit():
+    with pytest.raises(ConfigError) as info:
+        config_mod.loads(BASE.replace("organization: Contoso", 'organization: "Contoso ]]> IT"'), source="x")
+    assert info.value.field == "organization" and "]]>" in info.value.reason
+
+
+@pytest.mark.parametrize("share, words", [
+    ("\\\\fs01.contoso.com\\" + "s" * 81, "Windows allows 80"),
+    ("\\\\fs01.contoso.com\\MDE\\" + "f" * 256, "Windows allows 255"),
+    ("\\\\fs01.contoso.com\\MDE" + ("\\" + "f" * 60) * 3, "MAX_PATH"),
+])
+def test_share_paths_windows_cannot_use_are_refused(share, words):
+    with pytest.raises(ConfigError) as info:
+        config_mod.loads(BASE.replace("\\\\fs01.contoso.com\\MDE$", share), source="x")
+    assert info.value.field == "share" and words in info.value.reason
+
+
+def test_the_longest_accepted_share_keeps_every_script_path_within_max_path():
+    share = "\\\\fs01.contoso.com\\MDE" + "\\" + "f" * (config_mod._MAX_SHARE_PATH - 23)
+    cfg = config_mod.loads(BASE.replace("\\\\fs01.contoso.com\\MDE$", share), source="x")
+    longest = cfg.share + "\\" + synthetic.offboarding_script_name(dt.datetime(2099, 1, 1, tzinfo=dt.timezone.utc))
+    assert len(cfg.share) == config_mod._MAX_SHARE_PATH and len(longest) <= 259
+
+
+# --- 17: the -LinkOU example -------------------------------------------------------------------------
+
+
+def test_link_ou_example_fits_a_domain_controller_target(tmp_path):
+    text = BASE + "targets:\n  - {name: DCs, domain_controllers: only}\n"
+    handoff = scenarios.build_kit(config_mod.loads(text, source="x", base_dir=_dir(tmp_path)), kits.GPO,
+                                  today=TODAY)["HANDOFF.md"].decode("utf-8")
+    assert "'DCs' = 'OU=Domain Controllers,DC=contoso,DC=com'" in handoff and "OU=Servers" not in handoff
+
+
+def _dir(tmp_path: Path) -> Path:
+    (tmp_path / "on.cmd").write_bytes(synthetic.onboarding_script())
+    return tmp_path
+
+
+# --- 18: the example has an offboarding package ------------------------------------------------------
+
+
+def test_example_includes_a_fake_offboarding_package_that_never_expires(tmp_path, capsys):
+    assert cli.main(["init", "--example", str(tmp_path / "ex")]) == 0
+    off = tmp_path / "ex" / starter.example_offboarding_path()
+    pkg = portal.read_package(off)
+    assert pkg.facts.org_id == synthetic.FAKE_ORG_ID and pkg.facts.expiration.year == 2099
+    assert cli.main(["gpo", "-c", str(tmp_path / "ex" / "mdegen.yaml"), "-o", str(tmp_path / "out")]) == 0
+    assert cli.main(["sccm-package", "-c", str(tmp_path / "ex" / "mdegen.yaml"), "-o", str(tmp_path / "out")]) == 0
+    assert (tmp_path / "out" / "gpo" / "share" / off.name).read_bytes() == off.read_bytes()
+    assert any(p.name.startswith("MDE-Offboarding-") for p in (tmp_path / "out" / "sccm" / "packages").iterdir())
