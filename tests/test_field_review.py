@@ -110,3 +110,25 @@ def test_example_includes_a_fake_offboarding_package_that_never_expires(tmp_path
     assert cli.main(["sccm-package", "-c", str(tmp_path / "ex" / "mdegen.yaml"), "-o", str(tmp_path / "out")]) == 0
     assert (tmp_path / "out" / "gpo" / "share" / off.name).read_bytes() == off.read_bytes()
     assert any(p.name.startswith("MDE-Offboarding-") for p in (tmp_path / "out" / "sccm" / "packages").iterdir())
+
+
+# --- 7, 8: what the SCCM kit applies, and where its programs may run ----------------------------------
+
+
+def test_sccm_says_which_settings_it_does_not_apply(tmp_path):
+    text = BASE + "settings: {passive_mode: true, pua_protection: block, device_tag: Web}\n"
+    cfg = config_mod.loads(text, source="mdegen.yaml", base_dir=_dir(tmp_path))
+    project = scenarios.project_of(cfg, kits.SCCM, today=TODAY)
+    (warning,) = kits.SCCM.check(project)
+    assert "device_tag, pua_protection are not applied" in warning and "passive_mode" not in warning
+    handoff = kits.SCCM.build(project)[-1].data.decode("utf-8")
+    assert "| Servers | `device_tag`, `pua_protection` |" in handoff
+    only_passive = config_mod.loads(BASE + "settings: {passive_mode: true}\n", source="x", base_dir=tmp_path)
+    assert kits.SCCM.check(scenarios.project_of(only_passive, kits.SCCM, today=TODAY)) == []
+
+
+def test_sccm_programs_carry_no_platform_ranges(tmp_path):
+    """The collection targets; the .sms and the setup script create the same program."""
+    files = scenarios.build_kit(config_mod.loads(BASE, source="x", base_dir=_dir(tmp_path)), kits.SCCM, today=TODAY)
+    sms = [data for path, data in files.items() if path.endswith(".sms")]
+    assert sms and not any(b"SupportedClients" in data or b"MinVersion" in data for data in sms)

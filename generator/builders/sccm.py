@@ -28,17 +28,20 @@ from generator.errors import ConfigError
 from generator.formats import pdf_sms
 from generator.handoff import checksum_rows, handoff_file
 from generator.payloads import Payload
-from generator.policy import setting
+from generator.policy import describe, setting
 from generator.project import Project, ResolvedTarget
 from generator.records import CmCompliance, CmPackage, CmProgram
-from generator.releases import MULTI_SESSION_SKU, all_builds
+from generator.releases import MULTI_SESSION_SKU
 from generator.targeting import cm_collection_for
 from generator.templating import markdown_cell
 
 PUBLISHER = "Microsoft"            # the scripts are Microsoft's; the package only carries them
 LANGUAGE = "Neutral"
 RUN_MINUTES = 15                   # the script waits about 75 s at most; 15 leaves room, never "Unknown"
-PLATFORM = "Win NT (x64)"
+# No program carries SupportedClients (platform requirements): the per-build ranges the .sms used
+# to give were no values of SMS_SupportedPlatforms (the fourth field is a service-pack level), and
+# New-MdeCmPackage.ps1 sets none either, so the two routes would create different programs. The
+# collection does the targeting, from the same facts as the GPO kit's WMI filters.
 
 _PASSIVE_MODE = setting("passive_mode")
 
@@ -62,8 +65,23 @@ def onboarding_package_name(target_name: str) -> str:
 # --- the kit's requirements -------------------------------------------------------------------
 
 
+def unapplied_settings(target: ResolvedTarget) -> list[str]:
+    """The target's configured settings this kit does not put on servers: all but passive mode,
+    which the wrapper sets because onboarding depends on it. The rest are Group Policy values; a
+    ConfigMgr site sets them with the GPO kit's registry.pol or its own antimalware policies."""
+    return [s.field for s, _ in describe(target.settings) if s.field != _PASSIVE_MODE.field]
+
+
 def check(project: Project) -> list[str]:
-    """The console limits package names to 50 characters: name the target whose name is too long."""
+    """The console limits package names to 50 characters: name the target whose name is too long.
+    Settings the kit does not apply are warned about, target by target."""
+    warnings = []
+    for t in project.targets:
+        left = unapplied_settings(t)
+        if left:
+            warnings.append(f"target {t.name!r}: the SCCM kit sets passive mode only; {', '.join(left)} "
+                            f"{'is' if len(left) == 1 else 'are'} not applied by it: deploy them with the GPO kit "
+                            "(mdegen gpo) or a ConfigMgr antimalware policy (see the SCCM handoff)")
     limit = pdf_sms.PACKAGE_LIMITS["Name"]
     for t in project.targets:
         name = onboarding_package_name(t.name)
@@ -72,7 +90,7 @@ def check(project: Project) -> list[str]:
                 f"the SCCM package name {name!r} would be {len(name)} characters; Configuration Manager allows "
                 f"{limit}: shorten the target name to at most {limit - len(onboarding_package_name(''))} characters",
                 path=project.source, field=f"{t.field}.name")
-    return []
+    return warnings
 
 
 # --- packages -----------------------------------------------------------------------------------
@@ -87,11 +105,6 @@ def _package_comment(target: ResolvedTarget) -> str:
              f"Onboards {target.servers_short} to MDE; {mode}. mdegen",
              f"MDE onboarding: {target.servers_short}; {mode}")
     return next((f for f in forms if len(f) <= limit), forms[-1][:limit])
-
-
-def _supported_clients(builds: tuple[str, ...]) -> tuple[tuple[str, str, str], ...]:
-    # One version range per build: the platform check then admits exactly these builds.
-    return tuple((PLATFORM, f"10.00.{b}.0000", f"10.00.{b}.9999") for b in builds)
 
 
 def _passive_preset(payload: Payload) -> bool | None:
@@ -128,7 +141,6 @@ def onboarding_package(project: Project, target: ResolvedTarget) -> CmPackage:
             comment=f"Runs the Defender for Endpoint onboarding script ({mode}); exit code = script error id",
             estimated_run_minutes=RUN_MINUTES,
             estimated_disk_mb=1,
-            supported_clients=_supported_clients(target.builds),
         ),
         files=tuple(files),
         collection=cm_collection_for(project, target),
@@ -164,7 +176,6 @@ def offboarding_package(project: Project) -> CmPackage | None:
             comment=f"Runs the Defender for Endpoint offboarding script (valid until {until})",
             estimated_run_minutes=RUN_MINUTES,
             estimated_disk_mb=1,
-            supported_clients=_supported_clients(all_builds()),
         ),
         files=tuple((f.name, f.data) for f in payload.files),
     )
@@ -209,6 +220,8 @@ def handoff(project: Project, packages: list[tuple[ResolvedTarget | None, CmPack
         passive_value_name=_PASSIVE_MODE.value_name,
         success=payload.success,
         exit_codes=[{"code": code, "meaning": meaning, "advice": _ADVICE[code]} for code, meaning in payload.exit_codes],
+        unapplied=[{"name": markdown_cell(t.name), "settings": ", ".join(f"`{f}`" for f in unapplied_settings(t))}
+                   for t, p in packages if t is not None and unapplied_settings(t)],
         offboarding=None if off is None else {
             "name": markdown_cell(off.name),
             "expires": project.offboarding_payload.valid_until_text,
