@@ -80,6 +80,24 @@ SCCM = Kit(
 KITS: tuple[Kit, ...] = (GPO, SCCM)
 
 
+def check_registry(registry: tuple[Kit, ...]) -> None:
+    """Raise ValueError where two kits share a name or command, a kit reads a package the config
+    has no entry for, or names a config section the config model does not have (so that a kit's
+    own settings are always covered by `mdegen schema` and by unknown-key errors)."""
+    from generator.config import Config, Packages
+
+    for attr in ("name", "command"):
+        values = [getattr(k, attr) for k in registry]
+        if len(set(values)) != len(values):
+            raise ValueError(f"two kits share a {attr}: {values}")
+    for kit in registry:
+        unknown = [p for p in kit.packages if p not in Packages.model_fields or p == "offboarding_warn_days"]
+        if unknown:
+            raise ValueError(f"kit {kit.name!r} reads packages the config has no entry for: {unknown}")
+        if kit.section is not None and kit.section not in Config.model_fields:
+            raise ValueError(f"kit {kit.name!r} names config section {kit.section!r}, which config.Config lacks")
+
+
 def packages_for(kits: tuple[Kit, ...] | list[Kit]) -> tuple[str, ...]:
     """The packages any of ``kits`` reads, each once."""
     return tuple(dict.fromkeys(p for k in kits for p in k.packages))

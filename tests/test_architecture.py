@@ -17,16 +17,27 @@ REPO = Path(__file__).resolve().parents[1]
 GENERATOR = REPO / "generator"
 
 
-def _imports(path: Path) -> set[str]:
-    """Every module a file imports, at any depth (functions included), as dotted names."""
+def _imports(path: Path, package: str | None = None) -> set[str]:
+    """Every module a file imports, at any depth (functions included), as dotted names: relative
+    imports resolved against the file's package, and importlib.import_module("...") literals."""
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    if package is None:
+        package = ".".join(path.resolve().relative_to(REPO).with_suffix("").parts[:-1])
     found: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.add(node.module)
-            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parent = package.split(".")[:len(package.split(".")) - (node.level - 1)] if package else []
+                base = ".".join(parent + ([base] if base else []))
+            if base:
+                found.add(base)
+                found.update(f"{base}.{alias.name}" for alias in node.names)
+        elif (isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")) == "import_module"
+              and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+            found.add(node.args[0].value)
     return found
 
 
@@ -50,7 +61,11 @@ def test_records_import_nothing_of_ours():
 def test_the_layer_check_can_fail(tmp_path):
     bad = tmp_path / "bad.py"
     bad.write_text("def f():\n    from generator.builders.gpo import build\n", encoding="utf-8")
-    assert "generator.builders.gpo" in _imports(bad)
+    assert "generator.builders.gpo" in _imports(bad, "")
+    sneaky = tmp_path / "sneaky.py"
+    sneaky.write_text("from ..builders import gpo\nimport importlib\nimportlib.import_module('generator.kits')\n",
+                      encoding="utf-8")
+    assert {"generator.builders", "generator.builders.gpo", "generator.kits"} <= _imports(sneaky, "generator.formats")
 
 
 # --- the kit registry ---------------------------------------------------------------------------
@@ -112,16 +127,18 @@ def test_a_registered_kit_without_golden_files_fails_its_scenario(with_dummy, tm
     test_scenarios.check_case(case, tmp_path / "again", capsys, file_regression)
 
 
-def test_every_kit_section_is_a_config_field():
-    from generator.config import Config
-
-    for kit in kits.KITS:
-        assert kit.section is None or kit.section in Config.model_fields, kit.name
+def test_the_registry_is_consistent():
+    kits.check_registry(kits.KITS)
 
 
-def test_kit_names_and_commands_are_unique():
-    assert len({k.name for k in kits.KITS}) == len(kits.KITS)
-    assert len({k.command for k in kits.KITS}) == len(kits.KITS)
+@pytest.mark.parametrize("bad, words", [
+    (DUMMY.__class__(**{**DUMMY.__dict__, "section": "dummy"}), "config section 'dummy'"),
+    (DUMMY.__class__(**{**DUMMY.__dict__, "packages": ("installer",)}), "no entry for"),
+    (DUMMY.__class__(**{**DUMMY.__dict__, "command": "gpo"}), "share a command"),
+])
+def test_the_registry_check_can_fail(bad, words):
+    with pytest.raises(ValueError, match=words):
+        kits.check_registry(kits.KITS + (bad,))
 
 
 # --- start-up -----------------------------------------------------------------------------------
