@@ -291,12 +291,17 @@ def test_values_sit_in_the_data_block(script: bytes, discovery: dict[str, bytes]
             digest = hashlib.sha256(data[len(BOM):]).hexdigest().upper()
             assert f"File     = '{name}'\r\n                    Sha256   = '{digest}'\r\n" in block
     assert block.count(f"Expected = '{COMPLIANT}'") == 3
+    # What the Application's detection checks: passive mode only where the package sets it.
+    assert re.findall(r"\r\n        PassiveMode    = ([^\r\n]*)\r\n", block) == ["$null", "1", "$null"]
+    assert re.findall(r"\r\n        Detection      = ([^\r\n]*)\r\n", block) == [
+        "'OnboardingState = 1 (64-bit)'", "'OnboardingState = 1 and ForceDefenderPassiveMode = 1 (64-bit)'", "$null"]
     assert passive_mode_script(True) in block and passive_mode_script(False) not in block
 
 
 def test_every_value_is_quoted_exactly_once(script: bytes, monkeypatch) -> None:
-    """One quoting pass: the ps filter quotes each literal of the data block once, plus the two
-    registry facts from policy.py the code uses; nothing else quotes (no check pre-pass)."""
+    """One quoting pass: the ps filter quotes each literal of the data block once, plus the four
+    registry facts from policy.py the code uses and the start command; nothing else quotes (no
+    check pre-pass)."""
     import generator.escaping as escaping
     from generator import policy
 
@@ -314,7 +319,10 @@ def test_every_value_is_quoted_exactly_once(script: bytes, monkeypatch) -> None:
     start, end = data.index(b"$Kit = [pscustomobject]@{"), data.index(b"# Helpers")
     literals = [ps_unquote_single(t.text) for t in pwsh_syntax.single_quoted_strings(script) if start <= t.start < end]
     assert len(literals) > 40
-    assert sorted(seen) == sorted(literals + [policy.hklm_path(policy.STATUS_KEY), policy.ONBOARDING_STATE])
+    start_literal = re.search(r"^\$StartCommand = ('[^\r\n]*')\r$", data.decode("utf-8"), re.M).group(1)
+    assert sorted(seen) == sorted(literals + [policy.hklm_path(policy.STATUS_KEY), policy.ONBOARDING_STATE,
+                                              policy.hklm_path(policy.PASSIVE_MODE_KEY), policy.PASSIVE_MODE_VALUE,
+                                              ps_unquote_single(start_literal)])
 
 
 def test_registry_facts_come_from_policy(script: bytes, discovery: dict[str, bytes]) -> None:
@@ -323,6 +331,8 @@ def test_registry_facts_come_from_policy(script: bytes, discovery: dict[str, byt
     text = script.decode("utf-8-sig")
     assert f"$OnboardingStatusKey = '{policy.hklm_path(policy.STATUS_KEY)}'\r\n" in text
     assert f"-ValueName '{policy.ONBOARDING_STATE}' " in text
+    assert f"$PassiveModeKey = '{policy.hklm_path(policy.PASSIVE_MODE_KEY)}'\r\n" in text
+    assert f"-ValueName '{policy.PASSIVE_MODE_VALUE}' " in text
     passive = discovery[passive_mode_script(True)].decode("utf-8-sig")
     assert f"# Writes exactly one line: 'Compliant' when HKLM\\{policy.hklm_path(policy.ATP_KEY)}\r\n" in passive
     assert f"$valueName = '{policy.setting('passive_mode').value_name}'\r\n" in passive
@@ -388,8 +398,8 @@ REQUIRED = {
     "new-cmbaseline": ["-Name $c.BaselineName"],
     "set-cmbaseline": ["-Id $baseline.CI_ID"],
     "new-cmbaselinedeployment": ["-InputObject $baseline", "-CollectionId $coll.CollectionID", "-EnableEnforcement $false"],
-    "new-cmdetectionclauseregistrykeyvalue": ["-Hive LocalMachine", "-KeyName $OnboardingStatusKey",
-                                              "-ValueName 'OnboardingState'", "-PropertyType Integer", "-ExpectedValue 1",
+    # Which key and value each clause reads: test_ps_scripts_review.py.
+    "new-cmdetectionclauseregistrykeyvalue": ["-Hive LocalMachine", "-PropertyType Integer", "-Value",
                                               "-ExpressionOperator IsEquals", "-Is64Bit"],
     "add-cmscriptdeploymenttype": ["-AddDetectionClause $detection", "-InstallationBehaviorType InstallForSystem",
                                    "-LogonRequirementType WhetherOrNotUserLoggedOn", "-UserInteractionMode Hidden",
@@ -533,6 +543,8 @@ def _replace(i: int, **kw) -> list[CmPackage]:
     (_replace(0, name="x" * 51), "packages[0].name: is 51 characters long; Configuration Manager allows 50"),
     (_replace(1, name=PACKAGES[0].name.upper()), "packages[1]: package name"),
     (_replace(0, role="both"), "packages[0].role"),
+    (_replace(2, passive_mode=True), "packages[2].passive_mode: only an onboarding package sets passive mode"),
+    (_replace(0, passive_mode=1), "packages[0].passive_mode: 1 is not true, false or unset"),
     (_replace(2, collection=PACKAGES[0].collection), "packages[2].collection: the offboarding package gets no collection"),
     (_replace(2, compliance=PACKAGES[0].compliance), "packages[2].compliance"),
     (_replace(0, folder="a\\b"), "packages[0].folder"),

@@ -141,7 +141,7 @@ def test_parses_with_tree_sitter_pwsh(script: bytes) -> None:
 
 def test_header_requires_strict_mode_and_one_line_param(script: bytes) -> None:
     text = script.decode("utf-8-sig")
-    assert "#Requires -Version 5.1\r\n#Requires -Modules GroupPolicy, ActiveDirectory\r\n" in text
+    assert "#Requires -Version 5.1\r\n#Requires -PSEdition Desktop\r\n#Requires -Modules GroupPolicy, ActiveDirectory\r\n" in text
     assert re.search(r"^\[CmdletBinding\(SupportsShouldProcess = \$true[^)]*\)\]\r\nparam\(\r\n", text, re.M)
     assert len(re.findall(r"^param\(", text, re.M)) == 1          # the script's own, on one line
     assert "\r\nSet-StrictMode -Version 2\r\n$ErrorActionPreference = 'Stop'\r\n" in text

@@ -33,7 +33,13 @@ How the script tells "exists and current" from "missing" or "changed" (it finds 
 * deployments: any deployment of the program / baseline / Application to the collection counts as
   present and is left as it is.
 With -CreateApplication and -Deploy the Application is deployed instead of the program, so the
-onboarding script does not run twice on a server.
+onboarding script does not run twice on a server. The Application's detection rule is what the
+program ensures (``detection_text``): OnboardingState = 1 and, where the package sets passive mode,
+ForceDefenderPassiveMode = the package's value, both in the 64-bit view, joined by AND; otherwise a
+server onboarded before the Application would count as installed and never get passive mode.
+
+The script is not signed, and the console's "Connect via Windows PowerShell" session runs
+AllSigned: its help and fix texts say to start it with ``START_COMMAND``.
 
 Output: UTF-8 with BOM (Windows PowerShell 5.1 reads a BOM-less script as the ANSI code page) and
 CRLF line ends; the same records give the same bytes.
@@ -57,6 +63,9 @@ TEMPLATE = "sccm/New-MdeCmPackage.ps1.j2"
 SCRIPT_NAME = "New-MdeCmPackage.ps1"
 COMPLIANCE_FOLDER = "compliance"
 PACKAGES_FOLDER = "packages"
+
+# How the admin starts the unsigned script (the SCCM handoff spells the same command).
+START_COMMAND = "powershell.exe -ExecutionPolicy Bypass -File .\\" + SCRIPT_NAME
 
 COMPLIANT = "Compliant"
 ONBOARDING_STATE_SCRIPT = "Get-MdeOnboardingState.ps1"
@@ -219,6 +228,26 @@ def _compliance_record(c: CmCompliance, where: str, texts: dict[str, tuple[str, 
     }
 
 
+def passive_detection_value(p: CmPackage, where: str = "package") -> int | None:
+    """The ForceDefenderPassiveMode value the Application's detection requires for this package:
+    1 or 0 where the package (its wrapper) sets passive mode, None where it does not."""
+    if p.passive_mode is None:
+        return None
+    if not isinstance(p.passive_mode, bool):
+        raise ValueError(f"{where}.passive_mode: {p.passive_mode!r} is not true, false or unset")
+    if p.role != "onboarding":
+        raise ValueError(f"{where}.passive_mode: only an onboarding package sets passive mode")
+    return int(p.passive_mode)
+
+
+def detection_text(passive: int | None) -> str:
+    """What the Application's detection rule checks, for the script's messages."""
+    text = f"{ONBOARDING_STATE} = 1"
+    if passive is not None:
+        text += f" and {PASSIVE_MODE_VALUE} = {passive}"
+    return text + " (64-bit)"
+
+
 def _package_record(p: CmPackage, where: str, texts: dict[str, tuple[str, str]]) -> dict[str, object]:
     if p.role not in ("onboarding", "offboarding"):
         raise ValueError(f"{where}.role: {p.role!r} is neither 'onboarding' nor 'offboarding'")
@@ -228,6 +257,7 @@ def _package_record(p: CmPackage, where: str, texts: dict[str, tuple[str, str]])
     if p.role == "offboarding" and p.compliance is not None:
         raise ValueError(f"{where}.compliance: an onboarding-state baseline makes no sense for the offboarding package")
     prog = p.program
+    passive = passive_detection_value(p, where)
     files = []
     for i, (name, data) in enumerate(p.files):
         if not isinstance(data, bytes):
@@ -254,6 +284,8 @@ def _package_record(p: CmPackage, where: str, texts: dict[str, tuple[str, str]])
         "disk_mb": _count(prog.estimated_disk_mb, f"{where}.program.estimated_disk_mb", 0, 1024 * 1024),
         "files": files,
         "notes": [_check(n, f"{where}.notes[{i}]") for i, n in enumerate(p.notes)],
+        "passive_mode": passive,
+        "detection": detection_text(passive) if p.role == "onboarding" else None,
         "collection": None if p.collection is None else _collection_record(p.collection, f"{where}.collection"),
         "compliance": None if p.compliance is None else _compliance_record(p.compliance, f"{where}.compliance", texts),
     }
@@ -311,6 +343,7 @@ def render_cm_script(packages: list[CmPackage], *, organization: str, release: s
         "organization": _check(organization, "organization"),
         "release": _check(release, "release"),
         "packages": records,
+        "start_command": plain(START_COMMAND),
         **_REGISTRY,
     }
     return _script_bytes(render_powershell(TEMPLATE, context, field_name=_field_name))

@@ -2,12 +2,19 @@
 <#
 .SYNOPSIS
     Creates the mdegen Configuration Manager objects that onboard Windows Servers to Microsoft Defender for Endpoint.
+    The script is not signed: start it with powershell.exe -ExecutionPolicy Bypass -File (see the examples).
 
 .DESCRIPTION
     Run this script in Windows PowerShell 5.1 on a computer with the Configuration Manager console,
     as an administrative user with rights to create packages, collections, configuration items and
     deployments. It finds the ConfigurationManager module in PSModulePath (console 2111 and later)
     or through SMS_ADMIN_UI_PATH, and connects to the site through a CMSite drive.
+
+    The script is not signed. Start it from a command prompt or a PowerShell window in the kit
+    folder with
+        powershell.exe -ExecutionPolicy Bypass -File .\New-MdeCmPackage.ps1 -SiteCode <code> -SourcePath <UNC> -DistributionPointGroup "<name>"
+    (-ExecutionPolicy Bypass applies to that one process). The console's "Connect via Windows
+    PowerShell" session runs with execution policy AllSigned and refuses to start it.
 
     -SourcePath is the UNC folder that holds the kit's packages\ folder (copy the kit there first;
     the site server's computer account needs read access). The script checks every file of the
@@ -30,9 +37,12 @@
          in the 64-bit registry view, and the passive-mode policy where the kit sets it) and a
          configuration baseline holding it; with -Deploy, deploys the baseline to the collection;
       7. with -CreateApplication: creates an Application with a script deployment type whose
-         detection rule is OnboardingState = 1 (64-bit view), so that Configuration Manager keeps
-         retrying until the server is onboarded; with -Deploy the Application, not the program,
-         is deployed to the collection.
+         detection rule is what the program ensures: OnboardingState = 1 and, where the package
+         sets passive mode, ForceDefenderPassiveMode = its value (both in the 64-bit view), so that
+         Configuration Manager keeps retrying until the server is onboarded and a server that was
+         onboarded before still gets passive mode; with -Deploy the Application, not the program,
+         is deployed to the collection. The detection rule of an existing deployment type is never
+         changed.
 
     Nothing is ever deployed without -Deploy. The offboarding package is created and distributed
     but never deployed: the script prints how to deploy it. Never deploy it to a collection where
@@ -68,12 +78,12 @@
     -Deploy it is deployed instead of the program.
 
 .EXAMPLE
-    .\New-MdeCmPackage.ps1 -SiteCode ABC -SourcePath \\fs01.contoso.com\Sources$\MDE -DistributionPointGroup 'All DPs' -WhatIf
+    powershell.exe -ExecutionPolicy Bypass -File .\New-MdeCmPackage.ps1 -SiteCode ABC -SourcePath \\fs01.contoso.com\Sources$\MDE -DistributionPointGroup "All DPs" -WhatIf
 
     Shows what the script would change, and changes nothing.
 
 .EXAMPLE
-    .\New-MdeCmPackage.ps1 -SiteCode ABC -SiteServer cm01.contoso.com -SourcePath \\fs01.contoso.com\Sources$\MDE -DistributionPointGroup 'All DPs' -Deploy
+    powershell.exe -ExecutionPolicy Bypass -File .\New-MdeCmPackage.ps1 -SiteCode ABC -SiteServer cm01.contoso.com -SourcePath \\fs01.contoso.com\Sources$\MDE -DistributionPointGroup "All DPs" -Deploy
 #>
 [CmdletBinding(SupportsShouldProcess = $true, ConfirmImpact = 'Medium')]
 param(
@@ -121,6 +131,8 @@ $Packages = @(
         Manufacturer   = 'Microsoft & O''Neil'
         Language       = 'Neutral'
         Description    = 'Onboards $env:COMPUTERNAME `n %PATH% <b> & ''x'' ’’y’’'
+        PassiveMode    = $null
+        Detection      = 'OnboardingState = 1 (64-bit)'
         ProgramName    = 'Onboard ''MDE'' & $x'
         CommandLine    = 'WindowsDefenderATPOnboardingScript.cmd "%~dp0" & echo $env:X'
         ProgramComment = 'Runs the onboarding script; `n %PATH% <b> "q"'
@@ -162,6 +174,8 @@ $Packages = @(
         Manufacturer   = 'Microsoft & O''Neil'
         Language       = 'Neutral'
         Description    = 'Second <onboarding> package; passive mode on & more'
+        PassiveMode    = 1
+        Detection      = 'OnboardingState = 1 and ForceDefenderPassiveMode = 1 (64-bit)'
         ProgramName    = 'Onboard ''MDE'' & $x'
         CommandLine    = 'WindowsDefenderATPOnboardingScript.cmd "%~dp0" & echo $env:X'
         ProgramComment = 'Runs the onboarding script; `n %PATH% <b> "q"'
@@ -209,6 +223,8 @@ $Packages = @(
         Manufacturer   = 'Microsoft'
         Language       = 'Neutral'
         Description    = 'Offboards; never deploy where onboarding applies: "never" `$x <y> 100%'
+        PassiveMode    = $null
+        Detection      = $null
         ProgramName    = 'Offboard & ''now'''
         CommandLine    = 'WindowsDefenderATPOffboardingScript_valid_until_2026-11-08.cmd'
         ProgramComment = 'Offboarding `n <b> 100% "q"'
@@ -361,6 +377,8 @@ function Get-ProgramDifferences {
 # Main
 # ---------------------------------------------------------------------------------------------
 $OnboardingStatusKey = 'SOFTWARE\Microsoft\Windows Advanced Threat Protection\Status'
+$PassiveModeKey = 'SOFTWARE\Policies\Microsoft\Windows Advanced Threat Protection'
+$StartCommand = 'powershell.exe -ExecutionPolicy Bypass -File .\New-MdeCmPackage.ps1 -SiteCode <code> [-SiteServer <SMS Provider FQDN>] -SourcePath <UNC> -DistributionPointGroup "<name>"'
 $OffboardingInfo = @()
 $step = 'Check the kit'
 $object = 'the kit folder'
@@ -371,7 +389,7 @@ try {
     # 1. Discovery scripts of the configuration items, from the kit's compliance folder.
     $kitRoot = $PSScriptRoot
     if (-not $kitRoot) {
-        Stop-Setup -Step $step -Object $object -Reason 'The script was not started from a file, so it cannot find the kit.' -Fix 'Run it as a file from the kit folder: .\New-MdeCmPackage.ps1 -SiteCode <code> -SourcePath <UNC> -DistributionPointGroup <name>'
+        Stop-Setup -Step $step -Object $object -Reason 'The script was not started from a file, so it cannot find the kit.' -Fix ('Run it as a file from the kit folder: {0}' -f $StartCommand)
     }
     $complianceRoot = $kitRoot.TrimEnd('\') + '\compliance'
     $DiscoveryTexts = @{}
@@ -417,15 +435,26 @@ try {
     # 3. The ConfigurationManager module: PSModulePath first (console 2111+), then SMS_ADMIN_UI_PATH.
     $step = 'Load the ConfigurationManager module'
     $object = 'module ConfigurationManager'
+    $loadFix = 'Start the script in Windows PowerShell 5.1 on a computer with the Configuration Manager console, from a command prompt or a PowerShell window, not from the console''s "Connect via Windows PowerShell" (that session runs AllSigned, and this script is not signed): {0}' -f $StartCommand
     if (-not (Get-Module -Name ConfigurationManager)) {
         if (Get-Module -ListAvailable -Name ConfigurationManager) {
-            Import-Module -Name ConfigurationManager
+            try {
+                Import-Module -Name ConfigurationManager
+            }
+            catch {
+                Stop-Setup -Step $step -Object $object -Reason $_.Exception.Message -Fix $loadFix
+            }
         }
         elseif ($env:SMS_ADMIN_UI_PATH) {
-            Import-Module -Name ([System.IO.Path]::Combine([System.IO.Path]::GetDirectoryName($env:SMS_ADMIN_UI_PATH.TrimEnd('\')), 'ConfigurationManager.psd1'))
+            try {
+                Import-Module -Name ([System.IO.Path]::Combine([System.IO.Path]::GetDirectoryName($env:SMS_ADMIN_UI_PATH.TrimEnd('\')), 'ConfigurationManager.psd1'))
+            }
+            catch {
+                Stop-Setup -Step $step -Object $object -Reason $_.Exception.Message -Fix $loadFix
+            }
         }
         else {
-            Stop-Setup -Step $step -Object $object -Reason 'The module is neither in PSModulePath nor found through SMS_ADMIN_UI_PATH.' -Fix 'Run the script in Windows PowerShell 5.1 on a computer with the Configuration Manager console installed.'
+            Stop-Setup -Step $step -Object $object -Reason 'The module is neither in PSModulePath nor found through SMS_ADMIN_UI_PATH.' -Fix ('Run the script in Windows PowerShell 5.1 on a computer with the Configuration Manager console installed: {0}' -f $StartCommand)
         }
     }
 
@@ -435,7 +464,7 @@ try {
     $drive = Get-PSDrive -Name $SiteCode -PSProvider CMSite -ErrorAction SilentlyContinue
     if ($null -eq $drive) {
         if (-not $SiteServer) {
-            Stop-Setup -Step $step -Object $object -Reason 'This session has no CMSite drive for the site, and -SiteServer was not given.' -Fix 'Give -SiteServer with the FQDN of the SMS Provider server, or start PowerShell from the console (Connect via Windows PowerShell).'
+            Stop-Setup -Step $step -Object $object -Reason 'This session has no CMSite drive for the site, and -SiteServer was not given.' -Fix ('Give -SiteServer with the FQDN of the SMS Provider server; the script then connects to the site itself: {0}' -f $StartCommand)
         }
         try {
             $drive = New-PSDrive -Name $SiteCode -PSProvider CMSite -Root $SiteServer -WhatIf:$false -Confirm:$false
@@ -897,24 +926,34 @@ try {
             $object = 'deployment type ''{0}'' of application ''{1}''' -f $p.ProgramName, $p.Name
             $label = '{0} -> {1}' -f $p.Name, $p.ProgramName
             if ($null -eq $app) {
-                Add-Result -Kind 'Deployment type' -Name $label -Outcome (Get-SkippedOutcome -Planned 'created') -Detail 'detection: OnboardingState = 1 (64-bit)'
+                Add-Result -Kind 'Deployment type' -Name $label -Outcome (Get-SkippedOutcome -Planned 'created') -Detail ('detection: ' + $p.Detection)
             }
             else {
                 $types = Select-Named -Items @(Get-CMDeploymentType -InputObject $app -DeploymentTypeName $p.ProgramName -DisableWildcardHandling) -Property 'LocalizedDisplayName' -Name $p.ProgramName
                 if ($types.Count -eq 0) {
-                    if ($PSCmdlet.ShouldProcess($object, ('Add script deployment type: {0} from {1}, installed for the system, hidden, detection OnboardingState = 1 (64-bit)' -f $p.CommandLine, $sourceFolder))) {
+                    if ($PSCmdlet.ShouldProcess($object, ('Add script deployment type: {0} from {1}, installed for the system, hidden, detection {2}' -f $p.CommandLine, $sourceFolder, $p.Detection))) {
                         Invoke-Checked -Fix 'Check that you may edit this application and that the site server can read the source path, then run again.' -Operation {
-                            $detection = New-CMDetectionClauseRegistryKeyValue -Hive LocalMachine -KeyName $OnboardingStatusKey -ValueName 'OnboardingState' -PropertyType Integer -Value -ExpectedValue 1 -ExpressionOperator IsEquals -Is64Bit
-                            $null = Add-CMScriptDeploymentType -InputObject $app -DeploymentTypeName $p.ProgramName -ContentLocation $sourceFolder -InstallCommand $p.CommandLine -AddDetectionClause $detection -InstallationBehaviorType InstallForSystem -LogonRequirementType WhetherOrNotUserLoggedOn -UserInteractionMode Hidden -MaximumRuntimeMins $p.Duration -EstimatedRuntimeMins ([Math]::Min(5, $p.Duration)) -RebootBehavior NoAction -Confirm:$false
+                            # Detection = what the program ensures: onboarded and, where the package
+                            # sets passive mode, its value (else an onboarded server never runs it).
+                            $detection = @(New-CMDetectionClauseRegistryKeyValue -Hive LocalMachine -KeyName $OnboardingStatusKey -ValueName 'OnboardingState' -PropertyType Integer -Value -ExpectedValue 1 -ExpressionOperator IsEquals -Is64Bit)
+                            if ($null -eq $p.PassiveMode) {
+                                $null = Add-CMScriptDeploymentType -InputObject $app -DeploymentTypeName $p.ProgramName -ContentLocation $sourceFolder -InstallCommand $p.CommandLine -AddDetectionClause $detection -InstallationBehaviorType InstallForSystem -LogonRequirementType WhetherOrNotUserLoggedOn -UserInteractionMode Hidden -MaximumRuntimeMins $p.Duration -EstimatedRuntimeMins ([Math]::Min(5, $p.Duration)) -RebootBehavior NoAction -Confirm:$false
+                            }
+                            else {
+                                $passiveClause = New-CMDetectionClauseRegistryKeyValue -Hive LocalMachine -KeyName $PassiveModeKey -ValueName 'ForceDefenderPassiveMode' -PropertyType Integer -Value -ExpectedValue $p.PassiveMode -ExpressionOperator IsEquals -Is64Bit
+                                $detection += $passiveClause
+                                $connector = @{ LogicalName = $passiveClause.Setting.LogicalName; Connector = 'And' }
+                                $null = Add-CMScriptDeploymentType -InputObject $app -DeploymentTypeName $p.ProgramName -ContentLocation $sourceFolder -InstallCommand $p.CommandLine -AddDetectionClause $detection -DetectionClauseConnector @($connector) -InstallationBehaviorType InstallForSystem -LogonRequirementType WhetherOrNotUserLoggedOn -UserInteractionMode Hidden -MaximumRuntimeMins $p.Duration -EstimatedRuntimeMins ([Math]::Min(5, $p.Duration)) -RebootBehavior NoAction -Confirm:$false
+                            }
                         }
-                        Add-Result -Kind 'Deployment type' -Name $label -Outcome 'created' -Detail 'detection: OnboardingState = 1 (64-bit)'
+                        Add-Result -Kind 'Deployment type' -Name $label -Outcome 'created' -Detail ('detection: ' + $p.Detection)
                     }
                     else {
-                        Add-Result -Kind 'Deployment type' -Name $label -Outcome (Get-SkippedOutcome -Planned 'created') -Detail 'detection: OnboardingState = 1 (64-bit)'
+                        Add-Result -Kind 'Deployment type' -Name $label -Outcome (Get-SkippedOutcome -Planned 'created') -Detail ('detection: ' + $p.Detection)
                     }
                 }
                 elseif (-not $contentChanged) {
-                    Add-Result -Kind 'Deployment type' -Name $label -Outcome 'unchanged'
+                    Add-Result -Kind 'Deployment type' -Name $label -Outcome 'unchanged' -Detail 'exists; its detection rule is left as it is'
                 }
                 elseif ($PSCmdlet.ShouldProcess($object, ('Point to {0} and update the distribution points' -f $sourceFolder))) {
                     Invoke-Checked -Fix 'Check that you may edit this application, then run again.' -Operation {

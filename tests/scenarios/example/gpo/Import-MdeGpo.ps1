@@ -1,4 +1,5 @@
 ﻿#Requires -Version 5.1
+#Requires -PSEdition Desktop
 #Requires -Modules GroupPolicy, ActiveDirectory
 <#
 .SYNOPSIS
@@ -12,7 +13,8 @@
       1. creates each WMI filter of the kit that the domain does not have yet;
       2. imports each GPO backup (Import-GPO -BackupId ... -TargetName ... -CreateIfNeeded),
          only when the GPO is missing or its settings differ from the backup;
-      3. attaches each GPO's WMI filter when it is not attached;
+      3. attaches each GPO's WMI filter when it is not attached, and only a filter that exists
+         (found in the domain, or created in step 1 of this run);
       4. links GPOs to the OUs given in -LinkOU, only where no link exists yet (links are
          created disabled unless -EnableLinks is given; existing links are never changed);
       5. copies the administrative template (ADMX/ADML) to the domain's central store when the
@@ -23,6 +25,11 @@
     finished are skipped when it is run again.
 
     All domain operations use one domain controller: -Server, or the PDC emulator.
+
+    Run it in Windows PowerShell 5.1 (powershell.exe), not in PowerShell 7 (pwsh.exe), which
+    refuses to start it (#Requires -PSEdition Desktop): PowerShell 7 runs the GroupPolicy module
+    through its Windows PowerShell compatibility layer and gets copies of the GPOs, on which
+    setting the description changes nothing.
 
     If the kit was copied from another computer, unblock its files first:
     Get-ChildItem -Recurse | Unblock-File
@@ -412,9 +419,9 @@ try {
         if ($clash.Count -gt 0) {
             Stop-Import -Step $step -Object $object -Reason ('The filter with this kit''s ID {0} exists under the name ''{1}''.' -f $filter.Id, (Get-AdValue -Object $clash[0] -Name 'msWMI-Name')) -Fix 'Rename that filter back in the Group Policy Management Console, or delete it if nothing uses it, then run again.'
         }
-        $filterIds[$filter.Name] = $filter.Id
         if ($PSCmdlet.ShouldProcess(('WMI filter ''{0}'' in {1}' -f $filter.Name, $dns), 'Create')) {
-            $stamp = (Get-Date).ToUniversalTime().ToString('yyyyMMddHHmmss.ffffff') + '-000'
+            # msWMI-CreationDate/ChangeDate as GPMC writes them (UTC, Gregorian whatever the culture).
+            $stamp = (Get-Date).ToUniversalTime().ToString('yyyyMMddHHmmss.ffffff', [Globalization.CultureInfo]::InvariantCulture) + '-000'
             $attributes = @{
                 'msWMI-Name'         = $filter.Name
                 'msWMI-ID'           = $filter.Id
@@ -432,6 +439,9 @@ try {
             catch {
                 Stop-Import -Step $step -Object $object -Reason $_.Exception.Message -Fix ('You need the right to create msWMI-Som objects in {0} (Domain Admins, or delegated in the Group Policy Management Console under WMI Filters > Delegation). If the error says the object or attribute is owned by the system, the domain controller refuses system-only changes (seen on domains from the Windows Server 2003 era): create the filter by importing the kit''s WmiFilters\*.mof in the Group Policy Management Console, then run again.' -f $somBase)
             }
+            # Only a filter that exists is attached (step 5c): a GPO whose gPCWQLFilter names a
+            # missing filter applies to every computer in its OUs.
+            $filterIds[$filter.Name] = $filter.Id
             Add-Result -Kind 'WMI filter' -Name $filter.Name -Outcome 'created' -Detail $filter.Query
         }
         else {
@@ -507,9 +517,13 @@ try {
             if ($PSCmdlet.ShouldProcess(('GPO ''{0}''' -f $def.DisplayName), 'Set description')) {
                 try {
                     $gpo.Description = $def.Description
+                    $written = [string] (Get-GPO -Guid $gpo.Id -Domain $dns -Server $dc).Description
                 }
                 catch {
                     Stop-Import -Step $step -Object $object -Reason $_.Exception.Message -Fix 'Check that you may edit this GPO, then run again.'
+                }
+                if (-not [string]::Equals($written, $def.Description, [StringComparison]::Ordinal)) {
+                    Stop-Import -Step $step -Object $object -Reason ('The description reads back as ''{0}'' after it was set.' -f $written) -Fix 'Run the script in Windows PowerShell 5.1 (powershell.exe) on a computer with the Group Policy Management tools, or set the comment in the Group Policy Management Console (GPO > Properties > Comment), then run again.'
                 }
                 if (-not $created) {
                     Add-Result -Kind 'GPO description' -Name $def.DisplayName -Outcome 'updated'
@@ -523,13 +537,18 @@ try {
         # 5c. WMI filter: gPCWQLFilter = [<domain>;<filter ID>;0] on the GPO's AD object.
         $step = 'Attach WMI filter'
         if ($null -ne $def.WmiFilterName) {
-            $filterId = $filterIds[$def.WmiFilterName]
-            $expected = '[{0};{1};0]' -f $dns, $filterId
             $label = '{0} -> {1}' -f $def.DisplayName, $def.WmiFilterName
             if ($null -eq $gpo) {
                 Add-Result -Kind 'WMI filter link' -Name $label -Outcome (Get-SkippedOutcome -Planned 'created')
             }
+            elseif (-not $filterIds.ContainsKey($def.WmiFilterName)) {
+                # The WMI filter step did not create it (-WhatIf, or declined at -Confirm): an ID that
+                # names no filter would make the GPO apply to every computer in its OUs.
+                Add-Result -Kind 'WMI filter link' -Name $label -Outcome (Get-SkippedOutcome -Planned 'created') -Detail ('WMI filter ''{0}'' does not exist in the domain yet; it is attached only once it exists' -f $def.WmiFilterName)
+            }
             else {
+                $filterId = $filterIds[$def.WmiFilterName]
+                $expected = '[{0};{1};0]' -f $dns, $filterId
                 $gpoDn = 'CN={0},CN=Policies,CN=System,{1}' -f $gpo.Id.ToString('B').ToUpperInvariant(), $domainDn
                 try {
                     $current = [string] (Get-AdValue -Object (Get-ADObject -Identity $gpoDn -Properties 'gPCWQLFilter' -Server $dc) -Name 'gPCWQLFilter')
