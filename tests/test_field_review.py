@@ -132,3 +132,44 @@ def test_sccm_programs_carry_no_platform_ranges(tmp_path):
     files = scenarios.build_kit(config_mod.loads(BASE, source="x", base_dir=_dir(tmp_path)), kits.SCCM, today=TODAY)
     sms = [data for path, data in files.items() if path.endswith(".sms")]
     assert sms and not any(b"SupportedClients" in data or b"MinVersion" in data for data in sms)
+
+
+# --- 14: every message in mdegen's words, naming file, line and field ---------------------------------
+
+_HEAD = 'version: 1\norganization: X\nrelease: {version: "1", date: 2026-01-01}\n'
+
+
+@pytest.mark.parametrize("text, where, words", [
+    ('version: "1"\n', "x:1: version: ", "must be the number 1, without quotes"),
+    (_HEAD + "packages: {onboarding: 5}\n", "x:4: packages.onboarding: ", "must be a file path"),
+    (_HEAD + "packages: {onboarding: a.zip}\ntargets: []\n", "x:5: targets: ", "must list at least one item"),
+    (_HEAD + "packages: {onboarding: a.zip}\ntargets: [{name: A, domain_controllers: maybe}]\n",
+     "x:5: targets[0].domain_controllers: ", "must be true, false or only"),
+    (_HEAD + "packages: {}\nshare: 5\n", "x:4: packages.onboarding: ", "is required but missing (also check: share)"),
+    (_HEAD + "packages: {onboarding: a.zip, offboarding_warn_days: 400}\n", "x:4: packages.offboarding_warn_days: ",
+     "must be at most 365"),
+])
+def test_config_errors_are_in_mdegens_words(text, where, words):
+    with pytest.raises(ConfigError) as info:
+        config_mod.loads(text, source="x")
+    assert str(info.value) == where + words or str(info.value).startswith(where + words), str(info.value)
+    assert "Input should" not in str(info.value) and "more problem" not in str(info.value)
+
+
+def test_package_errors_name_the_config_file_and_line(tmp_path, capsys):
+    cfg = tmp_path / "mdegen.yaml"
+    cfg.write_text(BASE.replace("on.cmd", "missing.cmd"), encoding="utf-8")
+    assert cli.main(["gpo", "-c", str(cfg), "-o", str(tmp_path / "out")]) == 2
+    assert f"{cfg}:4: packages.onboarding: " in capsys.readouterr().err
+
+
+def test_an_expired_interactive_offboarding_script_reports_both(tmp_path, capsys):
+    (tmp_path / "on.cmd").write_bytes(synthetic.onboarding_script())
+    (tmp_path / "off.cmd").write_bytes(synthetic.offboarding_script(
+        expires=dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc), interactive=True))
+    cfg = tmp_path / "mdegen.yaml"
+    cfg.write_text(BASE.replace("packages: {onboarding: on.cmd}", "packages: {onboarding: on.cmd, offboarding: off.cmd}"),
+                   encoding="utf-8")
+    assert cli.main(["sccm-package", "-c", str(cfg), "-o", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert f"{cfg}:4: packages.offboarding: " in err and "EXPIRED" in err and "interactive" in err
