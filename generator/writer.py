@@ -68,16 +68,37 @@ def finish_kit(kit: str, config: Config, files: list[OutputFile]) -> list[Output
 
 
 def _manifest(folder: Path) -> dict | None:
+    """The folder's manifest.json when it is one mdegen wrote (the right shape), else None."""
     try:
         doc = json.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return doc if isinstance(doc, dict) and doc.get("generator") == GENERATOR_MARK else None
+    if not isinstance(doc, dict) or doc.get("generator") != GENERATOR_MARK:
+        return None
+    files = doc.get("files")
+    if not isinstance(files, list) or not all(isinstance(f, dict) and isinstance(f.get("path"), str) for f in files):
+        return None
+    return doc
+
+
+def _remove(folder: Path) -> None:
+    """Remove a leftover folder, read-only files included (each may hold the tenant's onboarding
+    script, so they must not pile up); what still cannot be removed is left for the next run."""
+    def writable_then_retry(func, path, _exc):
+        try:
+            os.chmod(path, 0o700 if os.path.isdir(path) else 0o600)
+            parent = os.path.dirname(path)
+            os.chmod(parent, 0o700)
+            func(path)
+        except OSError:
+            pass
+
+    shutil.rmtree(folder, onerror=writable_then_retry)
 
 
 def _added_files(folder: Path, manifest: dict) -> list[str]:
     """Files in a previous kit folder that its manifest does not list: someone put them there."""
-    listed = {f.get("path") for f in manifest.get("files", []) if isinstance(f, dict)} | {MANIFEST_NAME, SUMS_NAME}
+    listed = {f["path"] for f in manifest["files"]} | {MANIFEST_NAME, SUMS_NAME}
     found = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file() or p.is_symlink())
     return [p for p in found if p not in listed]
 
@@ -127,7 +148,7 @@ def _recover(output: Path, kit: str) -> None:
                 os.replace(old / kit, target)
                 break
     for leftover in _leftovers(output, kit):
-        shutil.rmtree(leftover, ignore_errors=True)
+        _remove(leftover)
 
 
 class _OutputLock:
@@ -147,11 +168,14 @@ class _OutputLock:
         self.fd = os.open(self.output, os.O_RDONLY)
         try:
             fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
+        except OSError as exc:
             os.close(self.fd)
             self.fd = None
-            raise OutputError(f"another mdegen is writing to {self.output} right now; "
-                              "run again when it has finished") from None
+            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
+                raise OutputError(f"another mdegen is writing to {self.output} right now; "
+                                  "run again when it has finished") from None
+            # A file system without locks (NFS without lockd, some CIFS or FUSE mounts): go on
+            # unguarded rather than refuse for a reason that is not true.
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -207,12 +231,19 @@ def _replace(output: Path, kit: str, target: Path, files: list[OutputFile]) -> N
         if not target.exists():
             os.replace(staging, target)
         elif _exchange(staging, target):
-            shutil.rmtree(staging, ignore_errors=True)          # now the previous kit
+            _remove(staging)                                    # now the previous kit
         else:
             retired = Path(tempfile.mkdtemp(prefix=f".{kit}.old-", dir=output))
             os.replace(target, retired / kit)
-            os.replace(staging, target)
-            shutil.rmtree(retired, ignore_errors=True)
+            try:
+                os.replace(staging, target)
+            except BaseException:
+                # An error between the two renames (a virus scanner holding a fresh file, say):
+                # the previous kit goes back before anything else happens.
+                if not target.exists():
+                    os.replace(retired / kit, target)
+                raise
+            _remove(retired)
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        _remove(staging)
         raise
