@@ -108,9 +108,10 @@ _CM_COLUMNS = ("ResourceID", "ResourceType", "Name", "SMSUniqueIdentifier", "Res
 
 
 def _wql_numbers(prop: str, values: tuple[int, ...]) -> str:
+    # "(p = 2 or p = 3)" rather than "p IN (2,3)": IN is documented and seen with strings only.
     if len(values) == 1:
         return f"{prop} = {values[0]}"
-    return f"{prop} IN (" + ",".join(str(v) for v in values) + ")"
+    return "(" + " or ".join(f"{prop} = {v}" for v in values) + ")"
 
 
 def _wql_in(prop: str, values: list[str]) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -90,6 +91,8 @@ def test_example_with_one_value_replaced(path, value):
 def test_complex_keys_and_impossible_dates_are_config_errors():
     for text in ("? [a, b]\n: 1\n", "version: 1\nrelease: {date: 2026-02-30}\n", "{[1]: 2}\n",
                  "version: 1\ntargets: [{name: A, os: [[2019]]}]\n", "version: 1\ntargets: [{name: A, os: [{a: 1}]}]\n"):
+        with pytest.raises(ConfigError):
+            config.loads(text, source="fuzz.yaml")
         _check(text)
 
 

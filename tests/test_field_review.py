@@ -122,7 +122,8 @@ def test_sccm_says_which_settings_it_does_not_apply(tmp_path):
     (warning,) = kits.SCCM.check(project)
     assert "device_tag, pua_protection are not applied" in warning and "passive_mode" not in warning
     handoff = kits.SCCM.build(project)[-1].data.decode("utf-8")
-    assert "| Servers | `device_tag`, `pua_protection` |" in handoff
+    assert "| Servers | `device_tag` | a configuration item that sets the registry value" in handoff
+    assert "| Servers | `pua_protection` | an antimalware policy |" in handoff
     only_passive = config_mod.loads(BASE + "settings: {passive_mode: true}\n", source="x", base_dir=tmp_path)
     assert kits.SCCM.check(scenarios.project_of(only_passive, kits.SCCM, today=TODAY)) == []
 

@@ -36,7 +36,7 @@ from generator.policy import (
     setting,
 )
 from generator.project import Project, ResolvedTarget
-from generator.releases import DOMAIN_CONTROLLER
+from generator.releases import DOMAIN_CONTROLLER, MEMBER_SERVER
 from generator.records import GpoDefinition, ImmediateTask, WmiFilter, braced
 from generator.targeting import wmi_filter_for
 from generator.templating import markdown_cell, render, text_file
@@ -196,9 +196,15 @@ def _settings_rows(settings: Settings) -> list[dict[str, str]]:
 
 
 def _ou_example(project: Project, target: ResolvedTarget) -> str:
-    """An OU to show in the -LinkOU example: domain controllers live in their built-in OU."""
-    ou = "OU=Domain Controllers" if target.product_types == (DOMAIN_CONTROLLER,) else "OU=Servers"
-    return ou + "," + ",".join(f"DC={part}" for part in project.domain.split("."))
+    """The -LinkOU value to show for ``target`` (a PowerShell literal or array of literals): domain
+    controllers live in their built-in OU, so a target with both kinds needs both OUs."""
+    dn = ",".join(f"DC={part}" for part in project.domain.split("."))
+    ous = []
+    if MEMBER_SERVER in target.product_types:
+        ous.append(f"'OU=Servers,{dn}'")
+    if DOMAIN_CONTROLLER in target.product_types:
+        ous.append(f"'OU=Domain Controllers,{dn}'")
+    return ous[0] if len(ous) == 1 else "@(" + ", ".join(ous) + ")"
 
 
 def _mof_path(target: ResolvedTarget) -> str:

@@ -65,6 +65,22 @@ def onboarding_package_name(target_name: str) -> str:
 # --- the kit's requirements -------------------------------------------------------------------
 
 
+# How a ConfigMgr site applies each setting this kit leaves out (Assets and Compliance > Endpoint
+# Protection policies; a configuration item where no policy has the value).
+_ROUTE = {
+    "device_tag": "a configuration item that sets the registry value (no ConfigMgr policy has it)",
+    "sample_collection": "the Microsoft Defender for Endpoint policy (sample sharing)",
+    "telemetry_latency": "the Microsoft Defender for Endpoint policy (telemetry reporting frequency)",
+    "asr_rules": "an Exploit Guard policy (attack surface reduction)",
+    "controlled_folder_access": "an Exploit Guard policy (controlled folder access)",
+}
+_ANTIMALWARE = "an antimalware policy"
+
+
+def setting_route(field: str) -> str:
+    return _ROUTE.get(field, _ANTIMALWARE)
+
+
 def unapplied_settings(target: ResolvedTarget) -> list[str]:
     """The target's configured settings this kit does not put on servers: all but passive mode,
     which the wrapper sets because onboarding depends on it. The rest are Group Policy values; a
@@ -81,7 +97,7 @@ def check(project: Project) -> list[str]:
         if left:
             warnings.append(f"target {t.name!r}: the SCCM kit sets passive mode only; {', '.join(left)} "
                             f"{'is' if len(left) == 1 else 'are'} not applied by it: deploy them with the GPO kit "
-                            "(mdegen gpo) or a ConfigMgr antimalware policy (see the SCCM handoff)")
+                            "(mdegen gpo) or the ConfigMgr policies the SCCM handoff names for each")
     limit = pdf_sms.PACKAGE_LIMITS["Name"]
     for t in project.targets:
         name = onboarding_package_name(t.name)
@@ -220,8 +236,8 @@ def handoff(project: Project, packages: list[tuple[ResolvedTarget | None, CmPack
         passive_value_name=_PASSIVE_MODE.value_name,
         success=payload.success,
         exit_codes=[{"code": code, "meaning": meaning, "advice": _ADVICE[code]} for code, meaning in payload.exit_codes],
-        unapplied=[{"name": markdown_cell(t.name), "settings": ", ".join(f"`{f}`" for f in unapplied_settings(t))}
-                   for t, p in packages if t is not None and unapplied_settings(t)],
+        unapplied=[{"name": markdown_cell(t.name), "setting": f, "route": setting_route(f)}
+                   for t, p in packages if t is not None for f in unapplied_settings(t)],
         offboarding=None if off is None else {
             "name": markdown_cell(off.name),
             "expires": project.offboarding_payload.valid_until_text,
