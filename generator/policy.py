@@ -33,8 +33,20 @@ CFA_KEY = DEFENDER_KEY + r"\Windows Defender Exploit Guard\Controlled Folder Acc
 # Not policy, but facts the kits check: the Defender for Endpoint sensor writes OnboardingState
 # (REG_DWORD, 1 = onboarded) under this key once onboarding completed. Spelled as the policy keys
 # are (registry.pol style); hklm_path() gives the SOFTWARE\... form of reg.exe and .NET.
-STATUS_KEY = r"Software\Microsoft\Windows Advanced Threat Protection\Status"
+SENSE_KEY = r"Software\Microsoft\Windows Advanced Threat Protection"
+STATUS_KEY = SENSE_KEY + r"\Status"
 ONBOARDING_STATE = "OnboardingState"
+SENSE_SERVICE = "Sense"                 # the Defender for Endpoint sensor service
+# The sensor's identity on a machine: Onboard-NonPersistentMachine.ps1 derives senseGuid from the
+# organisation and the machine name; an image that carries one makes every clone one device.
+SENSE_GUID = "senseGuid"
+# What re-sealing an image that was onboarded by mistake removes (mde-2026.md §A, Microsoft's
+# configure-endpoints-vdi procedure as of 2026; senseId and the 2567E824/C9D38BBB values are newer
+# than the 2023 list): values under SENSE_KEY, the key below it, and the files of the cyber-data folder.
+RESEAL_VALUES = (SENSE_GUID, "senseId", "2567E824-34AB-4A74-90E9-BC0F8BDFAA4A",
+                 "7DC0B629-D7F6-4DB3-9BF7-64D5AAF50F1A", "C9D38BBB-E9DD-4B27-8E6F-7DE97E68DAB9")
+RESEAL_KEYS = (SENSE_KEY + r"\48A68F11-7A16-4180-B32C-7F974C7BD783",)
+CYBER_DATA_FOLDER = r"%ProgramData%\Microsoft\Windows Defender Advanced Threat Protection\Cyber"
 
 # The attack surface reduction rules Microsoft documents (attack-surface-reduction-rules-reference),
 # by GUID (lower case, as mdegen writes them). A GUID outside this table is most likely a typo,
