@@ -276,6 +276,46 @@ class Target(StrictModel):
         return (releases.MEMBER_SERVER,)
 
 
+# --- VDI pools (the vdi kit's own section) -------------------------------------------------------
+
+
+class VdiPool(StrictModel):
+    """A pool of non-persistent VDI machines cloned from one golden image."""
+
+    name: str = Field(description="Pool name (letters, digits, space . _ -; up to 40), used in folder and GPO names.")
+    mode: Literal["single", "multiple"] = Field(description="single: one portal device per machine name "
+                                                "(Onboard-NonPersistentMachine.ps1; machine names must be reused "
+                                                "across rebuilds); multiple: a new device per boot (the onboarding .cmd).")
+    domain_gpo: bool = Field(default=False, description="Also write an Import-GPO-ready GPO whose computer startup "
+                             "script runs the VDI script from the share (instead of the image's local policy).")
+    settings: Settings = Field(default_factory=Settings, description="Overrides of the top-level settings for the "
+                               "pool's domain GPO.")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not _TARGET_NAME.match(v) or v != v.strip():
+            raise ValueError("must be 1-40 letters, digits, spaces, dots, underscores or hyphens, starting with a letter or digit")
+        return v
+
+
+class Vdi(StrictModel):
+    """Settings of `mdegen vdi`."""
+
+    pools: list[VdiPool] = Field(min_length=1, description="The VDI pools, each with its own golden-image kit.")
+
+    @field_validator("pools")
+    @classmethod
+    def _pools(cls, v: list[VdiPool]) -> list[VdiPool]:
+        seen: dict[str, str] = {}
+        for p in v:
+            stem = re.sub(r"\s+", "-", p.name).casefold()
+            if stem in seen:
+                raise ValueError(f"pool names {seen[stem]!r} and {p.name!r} give the same folder name")
+            seen[stem] = p.name
+        return v
+
+
 # --- The whole file -----------------------------------------------------------------------------
 
 
@@ -295,6 +335,9 @@ class Config(StrictModel):
     targets: list[Target] | None = Field(default=None, min_length=1, description="Groups of servers, each with its own GPO "
                                          "and WMI filter; when absent, one target 'Servers' covers 2019, 2022 and 2025 "
                                          "member servers.")
+
+    vdi: Vdi | None = Field(default=None, description="VDI pools for `mdegen vdi` (non-persistent machines "
+                            "onboarded at each boot by a startup script in their golden image).")
 
     # Where the file was read from; relative package paths resolve against its folder.
     base_dir: Path = Field(default=Path("."), exclude=True, description="(internal)")

@@ -77,7 +77,19 @@ SCCM = Kit(
     module="generator.builders.sccm",
 )
 
-KITS: tuple[Kit, ...] = (GPO, SCCM)
+VDI = Kit(
+    name="vdi",
+    command="vdi",
+    summary="Write the VDI kit: golden-image startup scripts per pool, a re-seal script, a domain-GPO variant.",
+    writes="<pool>/ (Startup/ files, Install-MdeVdiStartup.ps1, LocalPolicy/),\n  reseal/Reset-MdeVdiImage.ps1, "
+           "GPOs/ and share/ for domain_gpo pools, HANDOFF.md,\n  manifest.json and SHA256SUMS",
+    label="VDI",
+    packages=("onboarding", "vdi", "offboarding"),
+    module="generator.builders.vdi",
+    section="vdi",
+)
+
+KITS: tuple[Kit, ...] = (GPO, SCCM, VDI)
 
 
 def check_registry(registry: tuple[Kit, ...]) -> None:

@@ -112,3 +112,30 @@ def portal_offboarding(package: PortalPackage) -> Payload:
         exit_codes=(),
         valid_until=package.facts.expiration,
     )
+
+
+# Onboard-NonPersistentMachine.ps1's exit codes (mde-domain.md, the script as observed).
+VDI_SINGLE_ENTRY_EXIT_CODES: tuple[tuple[int, str], ...] = (
+    (1, "not running as administrator"),
+    (2, "the onboarding script is missing beside it"),
+    (3, "the organisation id could not be read from the onboarding script"),
+    (4, "a senseGuid is already set and the sensor service is not stopped (already onboarded)"),
+    (5, "the onboarding script failed"),
+)
+
+
+def portal_vdi(package: PortalPackage, mode: str) -> Payload:
+    """The portal's VDI package for one pool. Single entry: Onboard-NonPersistentMachine.ps1 (which
+    derives a per-name device identity) runs the onboarding script beside it; multiple entries: the
+    onboarding script itself, a new device per boot. Both files are Microsoft's, byte for byte."""
+    script = HostedFile(package.script_name, package.script)
+    if mode == "single":
+        if package.vdi_script is None:
+            raise ValueError("the VDI package holds no Onboard-NonPersistentMachine.ps1")
+        ps1 = HostedFile(package.vdi_script.rsplit("/", 1)[-1], package.file(package.vdi_script))
+        return Payload(role="onboarding", files=(ps1, script), command=ps1.name, success=ONBOARDED,
+                       exit_codes=VDI_SINGLE_ENTRY_EXIT_CODES)
+    if mode == "multiple":
+        return Payload(role="onboarding", files=(script,), command=script.name, success=ONBOARDED,
+                       exit_codes=PORTAL_ONBOARDING_EXIT_CODES)
+    raise ValueError(f"unknown VDI mode {mode!r}")

@@ -111,6 +111,26 @@ def resolve_target(target: Target, settings: Settings | None = None, *, index: i
 
 
 @dataclass(frozen=True)
+class ResolvedPool:
+    """A VDI pool as the vdi kit sees it: its mode, merged settings (for its domain GPO) and payload."""
+
+    index: int
+    name: str
+    mode: str                               # "single" | "multiple"
+    domain_gpo: bool
+    settings: Settings
+    payload: Payload | None = None          # None when no VDI package was read
+
+    @property
+    def field(self) -> str:
+        return f"vdi.pools[{self.index}]"
+
+    @property
+    def stem(self) -> str:
+        return file_stem(self.name)
+
+
+@dataclass(frozen=True)
 class Project:
     """Everything the kits are built from."""
 
@@ -121,6 +141,7 @@ class Project:
     offboarding: PortalPackage | None = None
     vdi: PortalPackage | None = None
     offboarding_payload: Payload | None = None
+    pools: tuple[ResolvedPool, ...] = ()
     warnings: tuple[str, ...] = ()
 
     @property
@@ -262,10 +283,18 @@ def resolve(config: Config, *, source: str = "<config>", packages: dict[str, Por
             names = ", ".join(s.field for s in inactive)
             notes.append(f"target {t.name!r}: passive mode is on, so Defender Antivirus does not enforce {names} "
                          "until passive mode ends")
+    vdi = packages.get("vdi")
+    pools = tuple(
+        ResolvedPool(index=i, name=p.name, mode=p.mode, domain_gpo=p.domain_gpo,
+                     settings=Settings.model_validate({**config.settings.configured(), **p.settings.configured()}),
+                     payload=None if vdi is None or (p.mode == "single" and vdi.vdi_script is None)
+                     else payloads.portal_vdi(vdi, p.mode))
+        for i, p in enumerate(config.vdi.pools)) if config.vdi is not None else ()
     return Project(
         config=config,
         source=source,
         targets=targets,
+        pools=pools,
         onboarding=onboarding,
         offboarding=offboarding,
         vdi=packages.get("vdi"),

@@ -44,6 +44,7 @@ _SETTINGS: list[tuple[str, list[str]]] = [
 ]
 
 EXAMPLE_ONBOARDING = "packages/WindowsDefenderATPOnboardingPackage.zip"
+EXAMPLE_VDI = "packages/WindowsDefenderATPOnboardingPackage_VDI.zip"
 # The fake offboarding script of the example: clearly fake (all-zero organisation, stops at its
 # first line) and never expired, so that the example always builds its offboarding GPO and package.
 EXAMPLE_OFFBOARDING_EXPIRES = dt.datetime(2099, 12, 31, 12, 0, tzinfo=dt.timezone.utc)
@@ -72,6 +73,7 @@ def starter_config(*, example: bool = False, today: dt.date | None = None) -> by
         release_date=release_date.isoformat(),
         onboarding=EXAMPLE_ONBOARDING if example else "packages/WindowsDefenderATPOnboardingPackage.zip",
         offboarding=example_offboarding_path() if example else None,
+        vdi=EXAMPLE_VDI if example else None,
         share=r"\\fs01.contoso.example\MDE$\Onboarding" if example else r"\\fs01.contoso.com\MDE$\Onboarding",
         settings_lines=_settings_lines(example),
     )
@@ -86,6 +88,7 @@ def example_files() -> list[OutputFile]:
         OutputFile("mdegen.yaml", starter_config(example=True)),
         OutputFile(EXAMPLE_ONBOARDING, synthetic.onboarding_zip()),
         OutputFile(example_offboarding_path(), synthetic.offboarding_script(expires=EXAMPLE_OFFBOARDING_EXPIRES)),
+        OutputFile(EXAMPLE_VDI, synthetic.vdi_zip()),
     ]
 
 

@@ -217,9 +217,14 @@ def offboarding_script_name(expires: dt.datetime) -> str:
 
 
 def vdi_ps1() -> bytes:
-    """A FAKE Onboard-NonPersistentMachine.ps1 with the real one's parameter and exit codes;
-    UTF-8 with BOM, CRLF line ends (not signed)."""
+    """A FAKE Onboard-NonPersistentMachine.ps1 shaped like Microsoft's: the real one's parameter
+    and exit codes, UTF-8 with BOM, CRLF line ends, about 20 KB, ending in an Authenticode-style
+    ``# SIG # Begin signature block`` ... ``# SIG # End signature block`` comment. The block's
+    base64 is made-up bytes (no certificate verifies it), so the file is clearly fake."""
     text = render("synthetic/Onboard-NonPersistentMachine.ps1.j2", gp_script_name=GP_SCRIPT_NAME)
+    blob = base64.b64encode(b"FAKE-SIGNATURE-BLOCK-mdegen" + _fake_bytes("vdi-signature", 12_000)).decode("ascii")
+    lines = [f"# {blob[i:i + 64]}" for i in range(0, len(blob), 64)]
+    text = text.rstrip("\n") + "\n\n# SIG # Begin signature block\n" + "\n".join(lines) + "\n# SIG # End signature block\n"
     return b"\xef\xbb\xbf" + to_crlf(text).encode("utf-8")
 
 

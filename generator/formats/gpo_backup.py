@@ -110,6 +110,7 @@ __all__ = [
     "BACKUP_NS", "MANIFEST_NS", "CORE_PAIR", "REGISTRY_PAIR", "SCHEDULED_TASKS_PAIR",
     "REGISTRY_CSE", "UNKNOWN_EXTENSION", "OPTIONS_USER_DISABLED", "NIL_DOMAIN_GUID",
     "MAX_COMMENT_LENGTH", "REGISTRY_POL", "SCHEDULED_TASKS_XML", "policy_part", "scheduled_tasks_part",
+    "startup_scripts_part", "SCRIPTS_CSE", "SCRIPTS_TOOL_MACHINE", "SCRIPTS_PAIR",
 ]
 
 BACKUP_NS = "http://www.microsoft.com/GroupPolicy/GPOOperations"
@@ -213,6 +214,33 @@ def policy_part(entries: Iterable[regpol.PolEntry]) -> GpoPart:
         block_name="Registry",
         objects=(("FSObjectFile", REGISTRY_POL),),
         files=((REGISTRY_POL, regpol.dumps(entries)),),
+        one_line=False,
+    )
+
+
+SCRIPTS_CSE = "{42B5FAAE-6536-11D2-AE5A-0000F87571E3}"
+SCRIPTS_TOOL_MACHINE = "{40B6664F-4972-11D1-A7CA-0000F87571E3}"
+SCRIPTS_PAIR = (SCRIPTS_CSE, SCRIPTS_TOOL_MACHINE)
+# GPMC writes the Scripts block's ID with a lower-case "d" in its third group (formats.md §3,
+# verified in real backups); the extension pair in MachineExtensionGuids is upper case as usual.
+_SCRIPTS_BLOCK_ID = "{42B5FAAE-6536-11d2-AE5A-0000F87571E3}"
+SCRIPTS_DIR = ("Scripts",)
+
+
+def startup_scripts_part(ini_name: str, ini: bytes) -> GpoPart:
+    """Computer startup scripts: ``Machine\\Scripts\\scripts.ini`` or ``psscripts.ini`` (the bytes of
+    generator.formats.gpscripts) in the Scripts block. The scripts themselves are named by UNC path
+    in the ini, so the GPO holds no script file; a minimal backup with only the ini imports (the
+    Level.io backups, formats.md §3)."""
+    if ini_name.casefold() not in ("scripts.ini", "psscripts.ini"):
+        raise GpoBackupError(f"{ini_name!r} is neither scripts.ini nor psscripts.ini")
+    path = SCRIPTS_DIR + (ini_name,)
+    return GpoPart(
+        extension_pairs=(SCRIPTS_PAIR,),
+        block_id=_SCRIPTS_BLOCK_ID,
+        block_name="Scripts",
+        objects=(("FSObjectFile", path),),
+        files=((path, ini),),
         one_line=False,
     )
 

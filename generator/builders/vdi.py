@@ -1,0 +1,190 @@
+"""`mdegen vdi`: what a golden-image builder needs to onboard non-persistent VDI machines.
+
+Each boot of a non-persistent machine is a fresh clone, so the normal GPO task would either make
+every clone one device (a cloned sensor identity) or flood the portal. Microsoft's procedure puts a
+startup script in the golden image's local Group Policy: the portal's VDI package, either
+``Onboard-NonPersistentMachine.ps1`` (single entry: one device per machine name) or its onboarding
+``.cmd`` (multiple entries: a device per boot). The image itself is never onboarded.
+
+Layout under <output>/vdi/:
+  <pool>/Startup/                     the pool's payload, byte for byte (Microsoft-signed .ps1, .cmd)
+  <pool>/Install-MdeVdiStartup.ps1    copies them into the image's local policy and registers them
+  <pool>/LocalPolicy/                 the local policy files it produces on a clean image, to review
+  reseal/Reset-MdeVdiImage.ps1        re-seals an image onboarded by mistake (+ the offboarding script)
+  GPOs/, share/, Import-MdeGpo.ps1    the domain-GPO variant, for pools with domain_gpo: true
+  PolicyDefinitions/                  ADMX + ADML for that variant's policy values
+  HANDOFF.md
+"""
+
+from __future__ import annotations
+
+from generator.artifacts import OutputFile
+from generator.builders.gpo import machine_policy_entries
+from generator.builders.import_script import render_import_script
+from generator.builders.policy_definitions import build_policy_definitions
+from generator.builders.vdi_scripts import render_install_script, render_reset_script
+from generator.errors import ConfigError
+from generator.formats import gpo_backup, gpscripts
+from generator.handoff import checksum_rows, handoff_file
+from generator.policy import ONBOARDING_STATE, SENSE_GUID, SENSE_SERVICE, STATUS_KEY, describe, hklm_path
+from generator.project import Project, ResolvedPool
+from generator.records import GpoDefinition, braced
+from generator.templating import markdown_cell
+
+LOCAL_POLICY = "LocalPolicy"
+RESEAL = "reseal"
+SHARE_FOLDER = "VDI"                 # below the configured share: the VDI package beside the GPO kit's files
+_INI = {"single": "psscripts.ini", "multiple": "scripts.ini"}
+# Where the image's local policy lives, as the handoff shows it.
+LOCAL_GPO_ROOT = r"C:\Windows\System32\GroupPolicy"
+
+
+def check(project: Project) -> list[str]:
+    cfg = project.config
+    if cfg.vdi is None:
+        raise ConfigError("is required for the VDI kit: list the pools, e.g. `vdi: {pools: [{name: Pool A, "
+                          "mode: single}]}`", path=project.source, field="vdi")
+    if project.vdi is None:
+        raise ConfigError("is required for the VDI kit: the portal's package 'VDI onboarding scripts for "
+                          "non-persistent endpoints' (a zip with Onboard-NonPersistentMachine.ps1)",
+                          path=project.source, field="packages.vdi")
+    warnings = []
+    for pool in project.pools:
+        if pool.mode == "single" and project.vdi.vdi_script is None:
+            raise ConfigError(f"single entry needs {project.vdi.source.name} to hold Onboard-NonPersistentMachine.ps1, "
+                              "and it does not: download the VDI package again, or use mode: multiple",
+                              path=project.source, field=f"{pool.field}.mode")
+        if pool.domain_gpo and project.share is None:
+            raise ConfigError(f"pool {pool.name!r} asks for a domain GPO, which runs the VDI script from the share: "
+                              r"set share (e.g. \\fs01.contoso.com\MDE$)", path=project.source, field="share")
+        if not pool.domain_gpo and describe(pool.settings):
+            warnings.append(f"pool {pool.name!r}: the golden-image kit registers the startup script only; the "
+                            "configured Defender settings reach these machines through a GPO (mdegen gpo, or "
+                            "domain_gpo: true for the pool)")
+    return warnings
+
+
+# --- the golden-image kit of one pool ---------------------------------------------------------
+
+
+def _pool_files(project: Project, pool: ResolvedPool) -> list[OutputFile]:
+    payload = pool.payload
+    base = pool.stem
+    files = [OutputFile(f"{base}/Startup/{f.name}", f.data) for f in payload.files]
+    ini_name = _INI[pool.mode]
+    # What the install script leaves on a clean image: the reviewer reads exactly what lands.
+    ini, _ = gpscripts.add_startup_script(None, payload.command)
+    gpt, _ = gpscripts.add_machine_extension(None, gpscripts.SCRIPTS_CSE, gpscripts.SCRIPTS_TOOL_MACHINE, changed=True)
+    files.append(OutputFile(f"{base}/{LOCAL_POLICY}/Machine/Scripts/{ini_name}", ini))
+    files.append(OutputFile(f"{base}/{LOCAL_POLICY}/gpt.ini", gpt))
+    files.append(OutputFile(f"{base}/Install-MdeVdiStartup.ps1", render_install_script(
+        organization=project.organization, release=project.release_version, pool=pool.name, mode=pool.mode,
+        startup_files=[(f.name, f.data) for f in payload.files], cmdline=payload.command)))
+    return files
+
+
+def _reseal_files(project: Project) -> list[OutputFile]:
+    off = project.offboarding_payload
+    files = []
+    if off is not None:
+        files += [OutputFile(f"{RESEAL}/{f.name}", f.data) for f in off.files]
+    files.append(OutputFile(f"{RESEAL}/Reset-MdeVdiImage.ps1", render_reset_script(
+        organization=project.organization, release=project.release_version,
+        offboarding_script=None if off is None else off.command)))
+    return files
+
+
+# --- the domain-GPO variant -------------------------------------------------------------------
+
+
+def _share_path(project: Project, name: str) -> str:
+    return f"{project.share}\\{SHARE_FOLDER}\\{name}"
+
+
+def pool_gpo(project: Project, pool: ResolvedPool) -> GpoDefinition:
+    payload = pool.payload
+    script = _share_path(project, payload.command)
+    ini, _ = gpscripts.add_startup_script(None, script)
+    entries = machine_policy_entries(pool.settings)
+    parts = [gpo_backup.policy_part(entries)] if entries else []
+    parts.append(gpo_backup.startup_scripts_part(_INI[pool.mode], ini))
+    n = len(describe(pool.settings))
+    mode = "single entry per machine name" if pool.mode == "single" else "a new device entry per boot"
+    return GpoDefinition(
+        role="onboarding",
+        target_name=pool.name,
+        display_name=f"MDE VDI Onboarding - {pool.name}",
+        description=(f"Onboards the non-persistent VDI machines of pool '{pool.name}' to Microsoft Defender for "
+                     f"Endpoint at each start ({mode}): a computer startup script runs {script}; "
+                     f"{n} policy setting{'s' if n != 1 else ''}. Link it to the pool's OU only. "
+                     f"{project.organization}, release {project.release_version}, generated by mdegen."),
+        gpo_id=project.guid("gpo", "vdi", pool.name),
+        backup_id=project.guid("backup", "vdi", pool.name),
+        backup_time=project.release_time,
+        domain=project.domain,
+        parts=tuple(parts),
+    )
+
+
+def _domain_files(project: Project, gpos: list[tuple[ResolvedPool, GpoDefinition]]) -> list[OutputFile]:
+    if not gpos:
+        return []
+    definitions = [g for _, g in gpos]
+    policy_definitions = list(build_policy_definitions())
+    files = list(policy_definitions)
+    for gpo in definitions:
+        files += [OutputFile(f"GPOs/{f.path}", f.data) for f in gpo_backup.backup_files(gpo)]
+    files.append(OutputFile("GPOs/manifest.xml", gpo_backup.manifest_xml(definitions)))
+    hosted = {f.name: f for pool, _ in gpos for f in pool.payload.files}
+    files += [OutputFile(f"share/{SHARE_FOLDER}/{f.name}", f.data) for f in hosted.values()]
+    files.append(OutputFile("Import-MdeGpo.ps1", render_import_script(
+        definitions, organization=project.organization, release=project.release_version,
+        admx_files=[f.path for f in policy_definitions])))
+    return files
+
+
+# --- the kit --------------------------------------------------------------------------------
+
+
+def handoff(project: Project, gpos: list[tuple[ResolvedPool, GpoDefinition]], files: list[OutputFile]) -> OutputFile:
+    pools = []
+    by_pool = {pool.name: gpo for pool, gpo in gpos}
+    for pool in project.pools:
+        gpo = by_pool.get(pool.name)
+        pools.append({
+            "name": markdown_cell(pool.name),
+            "stem": pool.stem,
+            "mode": pool.mode,
+            "command": pool.payload.command,
+            "files": [f.name for f in pool.payload.files],
+            "ini": _INI[pool.mode],
+            "exit_codes": [{"code": c, "meaning": m} for c, m in pool.payload.exit_codes],
+            "gpo": None if gpo is None else {"name": markdown_cell(gpo.display_name), "backup_id": braced(gpo.backup_id),
+                                              "script": _share_path(project, pool.payload.command)},
+        })
+    off = project.offboarding_payload
+    return handoff_file(
+        "vdi/HANDOFF.md.j2", project,
+        pools=pools,
+        local_root=LOCAL_GPO_ROOT,
+        status_key=hklm_path(STATUS_KEY),
+        onboarding_state=ONBOARDING_STATE,
+        sense_guid=SENSE_GUID,
+        sense_service=SENSE_SERVICE,
+        share=project.share,
+        share_folder=SHARE_FOLDER,
+        domain=project.domain,
+        offboarding=None if off is None else {"script": off.command, "expires": off.valid_until_text},
+        checksums=checksum_rows(files),
+    )
+
+
+def build(project: Project) -> list[OutputFile]:
+    """All files of the vdi kit, relative to <output>/vdi/ (the writer adds manifest and sums)."""
+    files: list[OutputFile] = []
+    for pool in project.pools:
+        files += _pool_files(project, pool)
+    files += _reseal_files(project)
+    gpos = [(pool, pool_gpo(project, pool)) for pool in project.pools if pool.domain_gpo]
+    files += _domain_files(project, gpos)
+    return files + [handoff(project, gpos, files)]
