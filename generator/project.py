@@ -253,9 +253,12 @@ def read_packages(config: Config, needed: tuple[str, ...], *, now: dt.datetime, 
                  lambda: portal.check_unattended(offboarding, purpose.replace("onboarding", "offboarding")),
                  lambda: onboarding is None or portal.check_same_org(onboarding, offboarding))
     if vdi is not None:
-        if vdi.kind is not PackageKind.VDI:
+        # The VDI package holds the onboarding script and Onboard-NonPersistentMachine.ps1. One with the
+        # script alone serves multiple-entry pools; the vdi kit refuses it for a single-entry pool,
+        # naming that pool's mode.
+        if vdi.kind not in (PackageKind.VDI, PackageKind.GP_ONBOARDING):
             raise PackageError(f"{_where(config, source, 'vdi')}: {vdi.source.name} is not a VDI onboarding package "
-                               "(a zip with Onboard-NonPersistentMachine.ps1)")
+                               f"(a zip with Onboard-NonPersistentMachine.ps1; it is {vdi.kind.value})")
         if onboarding is not None:
             _checked(config, source, "vdi", lambda: portal.check_same_org(onboarding, vdi))
     return found, warnings

@@ -42,6 +42,8 @@ def _key_tails() -> list[str]:
 
 def _value_names() -> list[str]:
     names = {s.value_name for s in policy.SETTINGS} | {policy.ONBOARDING_STATE, policy.PASSIVE_MODE_VALUE}
+    names |= set(policy.RESEAL_VALUES) | {policy.SENSE_GUID}
+    names |= {key.rsplit("\\", 1)[1] for key in policy.RESEAL_KEYS}       # the identity key's GUID name
     return sorted(names)
 
 

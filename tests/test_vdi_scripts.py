@@ -206,7 +206,7 @@ def test_install_data_block_carries_mode_files_and_facts() -> None:
         assert f"    SenseKey              = '{policy.hklm_path(policy.SENSE_KEY)}'\r\n" in block
         assert f"    StatusKey             = '{policy.hklm_path(policy.STATUS_KEY)}'\r\n" in block
         assert f"    StateValue            = '{policy.ONBOARDING_STATE}'\r\n" in block
-        assert f"    SenseGuid             = '{policy.SENSE_GUID}'\r\n" in block
+        assert f"    IdentityValue         = '{policy.SENSE_GUID}'\r\n" in block
         assert f"    SenseService          = '{policy.SENSE_SERVICE}'\r\n" in block
         assert f"    ScriptsCse      = '{gpscripts.SCRIPTS_CSE}'\r\n" in block
         assert f"    ScriptsTool     = '{gpscripts.SCRIPTS_TOOL_MACHINE}'\r\n" in block
@@ -312,7 +312,7 @@ def test_install_refuses_an_onboarded_image_in_the_64_bit_view() -> None:
     assert "HKLM:" not in text and "Get-ItemProperty" not in text
     step = text[text.index("$step = 'Check that the image is not onboarded'"):text.index("# 2. Single entry")]
     for check in ("Get-HklmValue -Key $Facts.StatusKey -Name $Facts.StateValue",
-                  "Get-HklmValue -Key $Facts.SenseKey -Name $Facts.SenseGuid",
+                  "Get-HklmValue -Key $Facts.SenseKey -Name $Facts.IdentityValue",
                   "Get-Service -Name $Facts.SenseService -ErrorAction SilentlyContinue"):
         assert check in step
     assert "Never boot this image onto the network while it is onboarded" in step

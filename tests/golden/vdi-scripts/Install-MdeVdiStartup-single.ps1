@@ -100,7 +100,7 @@ $Facts = [pscustomobject]@{
     SenseKey              = 'SOFTWARE\Microsoft\Windows Advanced Threat Protection'
     StatusKey             = 'SOFTWARE\Microsoft\Windows Advanced Threat Protection\Status'
     StateValue            = 'OnboardingState'
-    SenseGuid             = 'senseGuid'
+    IdentityValue         = 'senseGuid'
     SenseService          = 'Sense'
     ComputerNameKey       = 'SYSTEM\CurrentControlSet\Control\ComputerName\ComputerName'
     ActiveComputerNameKey = 'SYSTEM\CurrentControlSet\Control\ComputerName\ActiveComputerName'
@@ -561,9 +561,9 @@ try {
     if ($null -ne $state -and [string] $state -eq '1') {
         $found += ('{0} = 1 under HKLM\{1}' -f $Facts.StateValue, $Facts.StatusKey)
     }
-    $identity = Get-HklmValue -Key $Facts.SenseKey -Name $Facts.SenseGuid
+    $identity = Get-HklmValue -Key $Facts.SenseKey -Name $Facts.IdentityValue
     if ($null -ne $identity) {
-        $found += ('{0} is set under HKLM\{1}' -f $Facts.SenseGuid, $Facts.SenseKey)
+        $found += ('{0} is set under HKLM\{1}' -f $Facts.IdentityValue, $Facts.SenseKey)
     }
     $service = Get-Service -Name $Facts.SenseService -ErrorAction SilentlyContinue
     if ($null -ne $service -and $service.Status -eq 'Running') {
