@@ -221,6 +221,16 @@ class Settings(StrictModel):
 # --- Targets --------------------------------------------------------------------------------------
 
 _TARGET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,39}$")
+
+
+def _object_name(v: str) -> str:
+    """A target's or pool's name: it reaches GPO, file, collection and package names."""
+    if not _TARGET_NAME.match(v) or v != v.strip():
+        raise ValueError("must be 1-40 letters, digits, spaces, dots, underscores or hyphens, starting with a letter or digit")
+    return v
+
+
+ObjectName = Annotated[str, AfterValidator(_object_name)]
 DEFAULT_TARGET_NAME = "Servers"
 
 # The releases a target may name: the keys of the release table (generator/releases.py).
@@ -230,20 +240,13 @@ ServerRelease = Literal[tuple(r.key for r in releases.RELEASES)]  # type: ignore
 class Target(StrictModel):
     """A group of servers with its own GPO and WMI filter."""
 
-    name: str = Field(description="Target name (letters, digits, space . _ -; up to 40), used in GPO and file names.")
+    name: ObjectName = Field(description="Target name (letters, digits, space . _ -; up to 40), used in GPO and file names.")
     os: list[ServerRelease] = Field(default_factory=lambda: list(releases.DEFAULT_RELEASES), min_length=1,
                                     description="Windows Server releases this target covers: 2019, 2022, 2025, sac.")
     domain_controllers: bool | Literal["only"] = Field(
         default=False, description="false: member servers only (ProductType 3); true: member servers and domain "
                                    "controllers (ProductType 2); only: domain controllers only, e.g. for a GPO of their own.")
     settings: Settings = Field(default_factory=Settings, description="Overrides of the top-level settings for this target.")
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, v: str) -> str:
-        if not _TARGET_NAME.match(v) or v != v.strip():
-            raise ValueError("must be 1-40 letters, digits, spaces, dots, underscores or hyphens, starting with a letter or digit")
-        return v
 
     @field_validator("os", mode="before")
     @classmethod
@@ -282,7 +285,7 @@ class Target(StrictModel):
 class VdiPool(StrictModel):
     """A pool of non-persistent VDI machines cloned from one golden image."""
 
-    name: str = Field(description="Pool name (letters, digits, space . _ -; up to 40), used in folder and GPO names.")
+    name: ObjectName = Field(description="Pool name (letters, digits, space . _ -; up to 40), used in folder and GPO names.")
     mode: Literal["single", "multiple"] = Field(description="single: one portal device per machine name "
                                                 "(Onboard-NonPersistentMachine.ps1; machine names must be reused "
                                                 "across rebuilds); multiple: a new device per boot (the onboarding .cmd).")
@@ -290,13 +293,6 @@ class VdiPool(StrictModel):
                              "script runs the VDI script from the share (instead of the image's local policy).")
     settings: Settings = Field(default_factory=Settings, description="Overrides of the top-level settings for the "
                                "pool's domain GPO.")
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, v: str) -> str:
-        if not _TARGET_NAME.match(v) or v != v.strip():
-            raise ValueError("must be 1-40 letters, digits, spaces, dots, underscores or hyphens, starting with a letter or digit")
-        return v
 
 
 class Vdi(StrictModel):

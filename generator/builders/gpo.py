@@ -260,15 +260,20 @@ def handoff(project: Project, gpos: list[tuple[ResolvedTarget | None, GpoDefinit
     )
 
 
+def backup_folder(definitions: list[GpoDefinition]) -> list[OutputFile]:
+    """The GPMC backup folder of ``definitions`` (GPOs/{id}/..., GPOs/manifest.xml), as Import-GPO
+    and Import-MdeGpo.ps1 read it: shared by every kit that writes GPOs."""
+    files = [OutputFile(f"GPOs/{f.path}", f.data) for gpo in definitions for f in gpo_backup.backup_files(gpo)]
+    files.append(OutputFile("GPOs/manifest.xml", gpo_backup.manifest_xml(definitions)))
+    return files
+
+
 def build(project: Project) -> list[OutputFile]:
     """All files of the gpo kit, relative to <output>/gpo/ (the writer adds manifest and sums)."""
     gpos = gpo_definitions(project)
     definitions = [g for _, g in gpos]
     policy_definitions = list(build_policy_definitions())
-    files = list(policy_definitions)
-    for gpo in definitions:
-        files += [OutputFile(f"GPOs/{f.path}", f.data) for f in gpo_backup.backup_files(gpo)]
-    files.append(OutputFile("GPOs/manifest.xml", gpo_backup.manifest_xml(definitions)))
+    files = list(policy_definitions) + backup_folder(definitions)
     for t, gpo in gpos:
         if t is not None:
             files.append(OutputFile(_mof_path(t), wmi_mof.dumps(gpo.wmi_filter, domain=project.domain,

@@ -19,7 +19,7 @@ Layout under <output>/vdi/:
 from __future__ import annotations
 
 from generator.artifacts import OutputFile
-from generator.builders.gpo import machine_policy_entries
+from generator.builders.gpo import backup_folder, machine_policy_entries
 from generator.builders.import_script import render_import_script
 from generator.builders.policy_definitions import build_policy_definitions
 from generator.builders.vdi_scripts import render_install_script, render_reset_script
@@ -131,10 +131,7 @@ def _domain_files(project: Project, gpos: list[tuple[ResolvedPool, GpoDefinition
         return []
     definitions = [g for _, g in gpos]
     policy_definitions = list(build_policy_definitions())
-    files = list(policy_definitions)
-    for gpo in definitions:
-        files += [OutputFile(f"GPOs/{f.path}", f.data) for f in gpo_backup.backup_files(gpo)]
-    files.append(OutputFile("GPOs/manifest.xml", gpo_backup.manifest_xml(definitions)))
+    files = list(policy_definitions) + backup_folder(definitions)
     hosted = {f.name: f for pool, _ in gpos for f in pool.payload.files}
     files += [OutputFile(f"share/{SHARE_FOLDER}/{f.name}", f.data) for f in hosted.values()]
     files.append(OutputFile("Import-MdeGpo.ps1", render_import_script(
