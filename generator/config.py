@@ -295,6 +295,13 @@ class VdiPool(StrictModel):
                                "pool's domain GPO.")
 
 
+# The VDI kit's own top-level names (a pool's folder sits beside them) and the names Windows keeps
+# for devices.
+_RESERVED_POOL_NAMES = {"reseal", "gpos", "share", "policydefinitions", "handoff.md", "sha256sums", "manifest.json",
+                        "import-mdegpo.ps1"}
+_WINDOWS_DEVICE_NAMES = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
+
+
 class Vdi(StrictModel):
     """Settings of `mdegen vdi`."""
 
@@ -306,6 +313,9 @@ class Vdi(StrictModel):
         seen: dict[str, str] = {}
         for p in v:
             stem = re.sub(r"\s+", "-", p.name).casefold()
+            if stem in _RESERVED_POOL_NAMES or stem.split(".")[0] in _WINDOWS_DEVICE_NAMES or stem.endswith("."):
+                raise ValueError(f"pool name {p.name!r} cannot name a folder of the VDI kit (it is one of the kit's "
+                                 "own names, a Windows device name or ends with a dot)")
             if stem in seen:
                 raise ValueError(f"pool names {seen[stem]!r} and {p.name!r} give the same folder name")
             seen[stem] = p.name

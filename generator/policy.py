@@ -37,6 +37,9 @@ SENSE_KEY = r"Software\Microsoft\Windows Advanced Threat Protection"
 STATUS_KEY = SENSE_KEY + r"\Status"
 ONBOARDING_STATE = "OnboardingState"
 SENSE_SERVICE = "Sense"                 # the Defender for Endpoint sensor service
+# The value the portal's onboarding script writes under ATP_KEY (policy): where it is present, the
+# sensor onboards at its next start, whether or not it has yet.
+ONBOARDING_INFO = "OnboardingInfo"
 # The sensor's identity on a machine: Onboard-NonPersistentMachine.ps1 derives senseGuid from the
 # organisation and the machine name; an image that carries one makes every clone one device.
 SENSE_GUID = "senseGuid"

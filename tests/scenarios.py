@@ -49,6 +49,8 @@ def _make(entry: dict) -> bytes:
         return synthetic.onboarding_zip()
     if kind == "offboarding_script":
         return synthetic.offboarding_script(expires=dt.datetime.fromisoformat(entry["expires"]))
+    if kind == "vdi_zip":
+        return synthetic.vdi_zip()
     raise ValueError(f"unknown package maker {kind!r}")
 
 

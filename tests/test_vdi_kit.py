@@ -81,3 +81,26 @@ def test_bad_vdi_input_exits_2_naming_the_field(example, tmp_path, capsys, how, 
     last = err.strip().splitlines()[-1]
     assert f"{field}:" in last and last.startswith("mdegen: ") and "Traceback" not in err, err
     assert not out.exists()
+
+
+@pytest.mark.parametrize("name", ["reseal", "GPOs", "share", "PolicyDefinitions", "CON", "lpt1", "Pool."])
+def test_pool_names_that_clash_with_the_kit_or_windows_are_refused(example, tmp_path, capsys, name):
+    config = _config(example, **{"name: Citrix pool": f"name: {json.dumps(name)}"})
+    assert cli.main(["vdi", "-c", str(config), "-o", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "vdi.pools" in err and "cannot name a folder" in err, err
+    assert not (tmp_path / "out").exists()
+
+
+def test_single_entry_domain_gpo_is_an_immediate_task_with_bypass(tmp_path, capsys):
+    config = scenarios.materialise(scenarios.ROOT / "vdi-domain", tmp_path / "cfg")
+    assert cli.main(["vdi", "-c", str(config), "-o", str(tmp_path / "out")]) == 0
+    kit = scenarios.kit_files(tmp_path / "out" / "vdi")
+    (tasks,) = [data for path, data in kit.items() if path.endswith("ScheduledTasks.xml")]
+    from generator.formats import gpp_tasks
+
+    (task,) = gpp_tasks.loads(tasks)
+    assert task["command"] == "powershell.exe"
+    assert task["arguments"] == ("-NoProfile -ExecutionPolicy Bypass -Command "
+                                 "\"& '\\\\files.fabrikam.example\\Defender$\\MDE Co''s\\VDI\\Onboard-NonPersistentMachine.ps1'\"")
+    assert not [p for p in kit if p.endswith("psscripts.ini") and p.startswith("GPOs/")]

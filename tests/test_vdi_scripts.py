@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 import pwsh_syntax
-from generator import policy, synthetic
+from generator import kits, policy, synthetic
 from generator.formats import gpscripts
-from generator.builders import vdi_scripts
+from generator.builders import vdi, vdi_scripts
 from generator.builders.vdi_scripts import render_install_script, render_reset_script
 from generator.escaping import ps_single_quoted, ps_unquote_single
 from generator.templating import templates_root
@@ -182,7 +182,7 @@ def test_hostile_file_names_and_parameters_stay_literals(monkeypatch) -> None:
     assert pwsh_syntax.problems(script) == []
     start, end = _data_block(script)
     values = [ps_unquote_single(t.text) for t in pwsh_syntax.single_quoted_strings(script) if start <= t.start < end]
-    assert values.count(name) == 2 and values.count(params) == 1        # file record and CmdLine
+    assert values.count(name) == 3 and values.count(params) == 1        # file record, CmdLine, VdiFiles
     assert sorted(_quoted_values(monkeypatch, render)) == sorted(values)
 
 
@@ -201,7 +201,7 @@ def test_install_data_block_carries_mode_files_and_facts() -> None:
     assert f"    CmdLine        = '{VDI_PS1}'\r\n" in single and f"    CmdLine        = '{ONBOARDING_CMD}'\r\n" in multiple
     for name, data in SINGLE_FILES:
         assert f"[pscustomobject]@{{ Name = '{name}'; Sha256 = '{hashlib.sha256(data).hexdigest().upper()}' }}" in single
-    assert VDI_PS1 not in multiple
+    assert f"Name = '{VDI_PS1}'" not in multiple                          # not a startup file of the kit
     for block in (single, multiple):
         assert f"    SenseKey              = '{policy.hklm_path(policy.SENSE_KEY)}'\r\n" in block
         assert f"    StatusKey             = '{policy.hklm_path(policy.STATUS_KEY)}'\r\n" in block
@@ -210,7 +210,7 @@ def test_install_data_block_carries_mode_files_and_facts() -> None:
         assert f"    SenseService          = '{policy.SENSE_SERVICE}'\r\n" in block
         assert f"    ScriptsCse      = '{gpscripts.SCRIPTS_CSE}'\r\n" in block
         assert f"    ScriptsTool     = '{gpscripts.SCRIPTS_TOOL_MACHINE}'\r\n" in block
-        assert "    AnsiCodePage    = 1252\r\n" in block
+        assert "    GptCodePage     = 1252\r\n" in block
 
 
 def test_new_gpt_ini_is_the_codecs_merge_into_a_missing_file() -> None:
@@ -275,7 +275,7 @@ def test_scripts_ini_merge_rules() -> None:
     assert "'{0}CmdLine={1}' -f $i" in body and "'{0}Parameters={1}' -f $i" in body     # renumbered, both keys
     reader = _function(text, "Read-GpIniFile")
     for part in ("$bytes[0] -eq 0xFF -and $bytes[1] -eq 0xFE", "$bytes[0] -eq 0xFE -and $bytes[1] -eq 0xFF",
-                 "$AnsiEncoding.GetString($bytes)", "$stripped.StartsWith(';')", "[StringComparer]::OrdinalIgnoreCase"):
+                 "$Ansi.GetString($bytes)", "$stripped.StartsWith(';')", "[StringComparer]::OrdinalIgnoreCase"):
         assert part in reader, part
 
 
@@ -297,8 +297,8 @@ def test_ini_files_are_written_as_gpmc_writes_them() -> None:
     text = _text(_install())
     assert ("Write-IniFile -Path $iniPath -Text $merged.Text -Encoding (New-Object System.Text.UnicodeEncoding($false, $true)) -Hidden"
             in text)
-    assert "Write-IniFile -Path $gptPath -Text $merged.Text -Encoding $AnsiEncoding\r\n" in text
-    assert ("$AnsiEncoding = [System.Text.Encoding]::GetEncoding($LocalGpo.AnsiCodePage, "
+    assert "Write-IniFile -Path $gptPath -Text $merged.Text -Encoding $GptAnsi\r\n" in text
+    assert ("$GptAnsi = [System.Text.Encoding]::GetEncoding($LocalGpo.GptCodePage, "
             "[System.Text.EncoderFallback]::ExceptionFallback, [System.Text.DecoderFallback]::ExceptionFallback)") in text
     writer = _function(text, "Write-IniFile")
     assert "[System.IO.File]::SetAttributes($Path, [System.IO.FileAttributes]::Normal)" in writer   # WriteAllText refuses hidden files
@@ -316,13 +316,13 @@ def test_install_refuses_an_onboarded_image_in_the_64_bit_view() -> None:
                   "Get-Service -Name $Facts.SenseService -ErrorAction SilentlyContinue"):
         assert check in step
     assert "Never boot this image onto the network while it is onboarded" in step
-    assert "run {0} of the kit as SYSTEM" in step and "$Facts.ResetScript, $Facts.SystemCommand" in step
+    assert "run the kit''s {0} as SYSTEM" in step and "$Facts.ResetScript, $Facts.SystemCommand" in step
     assert text.index(step) < text.index("$PSCmdlet.ShouldProcess(")
 
 
 def test_single_entry_checks_the_name_and_reminds() -> None:
     text = _text(_install("single"))
-    check = text[text.index("if ($Pool.CheckFinalName) {"):text.index("# 3. The portal's files")]
+    check = text[text.index("if ($Pool.CheckFinalName) {"):text.index("# 3. The other scripts INI")]
     assert "Get-HklmValue -Key $Facts.ComputerNameKey -Name $Facts.ComputerNameValue" in check
     assert "Get-HklmValue -Key $Facts.ActiveComputerNameKey -Name $Facts.ComputerNameValue" in check
     assert "Stop-VdiSetup" in check and "Reminder (single entry)" in check
@@ -336,7 +336,7 @@ def test_install_checks_hashes_before_copying() -> None:
     assert check < text.index("Copy-Item -LiteralPath $source -Destination $target")
 
 
-CHANGING_COMMANDS = {"new-item", "copy-item", "remove-item", "start-process", "write-inifile"}
+CHANGING_COMMANDS = {"new-item", "copy-item", "remove-item", "start-process", "write-inifile", "unblock-file"}
 CHANGING_METHODS = {"DeleteValue", "DeleteSubKeyTree"}
 WRITER_ONLY_METHODS = {"WriteAllText", "SetAttributes"}          # only inside Write-IniFile
 
@@ -378,7 +378,8 @@ def _changes(script: bytes):
 
 
 @pytest.mark.parametrize("name, expected", [
-    ("Install-MdeVdiStartup-single.ps1", {"new-item", "copy-item", "write-inifile", "WriteAllText", "SetAttributes"}),
+    ("Install-MdeVdiStartup-single.ps1", {"new-item", "copy-item", "unblock-file", "write-inifile", "WriteAllText",
+                                          "SetAttributes"}),
     ("Reset-MdeVdiImage.ps1", {"start-process", "remove-item", "DeleteValue", "DeleteSubKeyTree"}),
 ])
 def test_every_change_goes_through_should_process(name, expected) -> None:
@@ -392,7 +393,7 @@ def test_every_change_goes_through_should_process(name, expected) -> None:
         else:
             assert _guarded_by_should_process(n, data), f"{where} is not guarded"
     for line in data.decode("utf-8").splitlines():
-        if re.match(r"\s*(\$\w+ = |\$null = )?(New-Item|Copy-Item|Remove-Item) ", line):
+        if re.match(r"\s*(\$\w+ = |\$null = )?(New-Item|Copy-Item|Remove-Item|Unblock-File) ", line):
             assert "-Confirm:$false" in line, line
 
 
@@ -469,3 +470,166 @@ def test_multiple_entries_refuse_a_ps1() -> None:
 def test_reset_renderer_refuses_naming_the_field(overrides, where) -> None:
     with pytest.raises(ValueError, match="^" + re.escape(where)):
         _reset(**overrides)
+
+
+# --- the independent review's findings --------------------------------------------------------
+
+def _main_offset(text: str) -> int:
+    return text.index("# Main\r\n")
+
+
+def _if_block(text: str, start: str) -> str:
+    """The if statement that starts with ``start`` (at the indentation of the main try), to its '}'."""
+    at = text.index(start)
+    return text[at:text.index("\r\n    }\r\n", at)]
+
+
+PS64 = r"%SystemRoot%\Sysnative\WindowsPowerShell\v1.0\powershell.exe"
+BITNESS = "if ([Environment]::Is64BitOperatingSystem -and -not [Environment]::Is64BitProcess) {"
+
+
+@pytest.mark.parametrize("name", sorted(SCRIPTS))
+def test_a_32_bit_powershell_on_64_bit_windows_stops_before_anything(name) -> None:
+    r"""1. A 32-bit PowerShell sees System32\GroupPolicy redirected to SysWOW64: stop first."""
+    script = SCRIPTS[name]()
+    text = _text(script)
+    assert f"PowerShell64 = '{PS64}'\r\n" in re.sub(r" +=", " =", _block(script))
+    assert vdi_scripts.POWERSHELL_64_FROM_32 == PS64
+    refusal = _if_block(text, BITNESS)
+    assert re.search(r"Stop-Vdi(Setup|Reset) -Step \$step", refusal)
+    assert "$Facts.PowerShell64" in refusal or "$Image.PowerShell64" in refusal
+    for word in ("32-bit", "SysWOW64", "64-bit Windows PowerShell", "from a 32-bit process"):
+        assert word in refusal, word
+    check = text.index(BITNESS)
+    assert _main_offset(text) < check
+    for later in ("$kitRoot = $PSScriptRoot", "Get-HklmValue -Key", "$account = [Security.Principal.WindowsIdentity]",
+                  "OpenBaseKey(", "Get-Service", "$PSCmdlet.ShouldProcess("):
+        if text.find(later, _main_offset(text)) >= 0:
+            assert check < text.index(later, _main_offset(text)), later
+
+
+def test_vdi_file_names_are_decided_in_python() -> None:
+    """2. The names a conflicting entry in the other INI would run, whatever the mode."""
+    files = vdi_scripts._vdi_file_names
+    assert files([VDI_PS1, ONBOARDING_CMD], VDI_PS1) == [VDI_PS1, ONBOARDING_CMD]
+    assert files([ONBOARDING_CMD], ONBOARDING_CMD) == [VDI_PS1, ONBOARDING_CMD]
+    assert files(["x.cmd"], '"C:\\Kit\\x.cmd" ') == [VDI_PS1, "x.cmd"]
+    assert files([VDI_PS1.lower(), ONBOARDING_CMD], VDI_PS1.lower()) == [VDI_PS1, ONBOARDING_CMD]
+
+
+@pytest.mark.parametrize("mode, own_tab, other, other_tab", [
+    ("single", "PowerShell Scripts", "scripts.ini", "Scripts"),
+    ("multiple", "Scripts", "psscripts.ini", "PowerShell Scripts"),
+])
+def test_install_refuses_a_vdi_file_registered_in_the_other_ini(mode, own_tab, other, other_tab) -> None:
+    """2. Microsoft: register one of the two, never both. Stop before any change."""
+    script = _install(mode)
+    text, block = _text(script), _block(script)
+    assert f"    OtherIni        = '{other}'\r\n" in block and f"    OtherTab        = '{other_tab}'\r\n" in block
+    assert f"    ScriptsTab      = '{own_tab}'\r\n" in block
+    assert f"    VdiFiles        = @(\r\n        '{VDI_PS1}'\r\n        '{ONBOARDING_CMD}'\r\n    )\r\n" in block
+    step = text[text.index("$step = 'Check the other scripts INI'"):text.index("$step = 'Check the startup files of the kit'")]
+    assert "\r\n    $otherPath = Join-Path $scriptsDir $LocalGpo.OtherIni\r\n" in text
+    for part in ("Read-GpIniFile -Path $otherPath -Ansi $ScriptsAnsi",
+                 "Get-ScriptEntries -Section $section",
+                 "$LocalGpo.StartupSection", "$LocalGpo.ShutdownSection",
+                 "foreach ($vdiFile in $LocalGpo.VdiFiles) {",
+                 "[string]::Equals((Get-CommandFileName -CmdLine $other.CmdLine), $vdiFile, [StringComparison]::OrdinalIgnoreCase)"):
+        assert part in step, part
+    refusal = step[step.index("Stop-VdiSetup -Step $step -Object $otherPath -Reason ('{0} registers"):]
+    for word in ("Microsoft", "not to register both", "random identity", "per-name",
+                 "Computer Configuration > Windows Settings > Scripts (Startup/Shutdown)", "$LocalGpo.OtherTab",
+                 "remove"):
+        assert word in refusal, word
+    assert text.index(step) < text.index("$PSCmdlet.ShouldProcess(")
+    leaf = _function(text, "Get-CommandFileName")
+    assert ".Trim().Trim([char] '\"').Trim()" in leaf and "LastIndexOfAny([char[]] @('\\', '/'))" in leaf
+
+
+def test_install_refuses_a_pending_onboarding() -> None:
+    """3. The onboarding package's value under the policy key: the sensor onboards at its next start."""
+    script = _install()
+    text, block = _text(script), _block(script)
+    assert f"    AtpKey                = '{policy.hklm_path(policy.ATP_KEY)}'\r\n" in block
+    assert f"    PendingValue          = '{policy.ONBOARDING_INFO}'\r\n" in block
+    step = text[text.index("$step = 'Check that the image is not onboarded'"):text.index("# 2. Single entry")]
+    assert "$pending = Get-HklmValue -Key $Facts.AtpKey -Name $Facts.PendingValue" in step
+    refusal = step[step.index("if ($null -ne $pending) {"):]
+    for word in ("next start", "onboarding GPO", "OU", "$Facts.ResetScript", "$Facts.SystemCommand", "Stop-VdiSetup"):
+        assert word in refusal, word
+    assert text.index(step) < text.index("$PSCmdlet.ShouldProcess(")
+
+
+def test_reset_counts_a_pending_onboarding_as_onboarded() -> None:
+    """3. Offboard when the value is there, although OnboardingState is not 1 yet."""
+    for script in (_reset(), _reset(None)):
+        block = _block(script)
+        assert f"    AtpKey             = '{policy.hklm_path(policy.ATP_KEY)}'\r\n" in block
+        assert f"    PendingValue       = '{policy.ONBOARDING_INFO}'\r\n" in block
+    text = _text(_reset())
+    decision = text[text.index("$step = 'Offboard the image'"):text.index("if ($null -eq $Offboarding) {")]
+    assert "$atpKey = $hklm.OpenSubKey($Image.AtpKey)" in decision
+    assert "$pending = $null -ne $atpKey.GetValue($Image.PendingValue)" in decision
+    assert "$onboarded = ($null -ne $state -and [string] $state -eq '1') -or $pending" in decision
+    skip = text[text.index("elseif (-not $onboarded -and -not $running) {"):]
+    assert "$Image.PendingValue" in skip[:skip.index("\r\n    }")]
+
+
+def test_a_bom_less_scripts_ini_is_read_in_the_images_ansi_code_page() -> None:
+    """4. Windows reads an ANSI scripts.ini in the machine's code page; gpt.ini stays byte-preserving 1252."""
+    text = _text(_install())
+    assert ("$ScriptsAnsi = [System.Text.Encoding]::GetEncoding([System.Text.Encoding]::Default.CodePage, "
+            "[System.Text.EncoderFallback]::ExceptionFallback, [System.Text.DecoderFallback]::ExceptionFallback)") in text
+    reader = _function(text, "Read-GpIniFile")
+    assert "param([string] $Path, [System.Text.Encoding] $Ansi)" in reader and "$Ansi.GetString($bytes)" in reader
+    # PowerShell variable names ignore case: nothing else in the reader may be called $ansi.
+    code = "\n".join(line for line in reader.splitlines() if not line.lstrip().startswith("#"))
+    assert re.findall(r"\$ansi\b", code, re.I) == ["$Ansi", "$Ansi"]
+    assert "$AnsiEncoding" not in text and "1252" not in text[_main_offset(text):]
+    calls = re.findall(r"Read-GpIniFile -Path \$(\w+) -Ansi \$(\w+)\r\n", text)
+    assert sorted(calls) == [("gptPath", "GptAnsi"), ("iniPath", "ScriptsAnsi"), ("otherPath", "ScriptsAnsi")]
+    assert text.count("Read-GpIniFile -Path") == 3
+    assert vdi_scripts.GPT_CODE_PAGE == 1252
+    # gpt.ini is read and written in the same 1252, which the codec maps byte for byte: foreign bytes survive.
+    foreign = bytes(range(0x80, 0x100))
+    data = b"[General]\r\ndisplayName=" + foreign + b"\r\nVersion=3\r\n"
+    out, changed = gpscripts.add_machine_extension(data, gpscripts.SCRIPTS_CSE, gpscripts.SCRIPTS_TOOL_MACHINE, changed=True)
+    assert changed and b"\r\ndisplayName=" + foreign + b"\r\n" in out
+
+
+def test_gpscripts_docstring_names_the_one_intended_difference() -> None:
+    """4. The codec reads ANSI as Windows-1252; the install script reads an ANSI scripts INI in the image's code page."""
+    doc = " ".join(gpscripts.__doc__.split())
+    for part in ("[System.Text.Encoding]::Default", "the one intended difference", "files mdegen writes or test fixtures",
+                 "image's ANSI code page"):
+        assert part in doc, part
+    module = " ".join(vdi_scripts.__doc__.split())
+    assert "image's ANSI code page" in module
+
+
+def test_copied_startup_files_are_unblocked() -> None:
+    """5. Mark of the Web: unblock each copy, and a copy left blocked by an earlier run."""
+    text = _text(_install())
+    copy = text[text.index("$step = 'Copy the startup files'"):text.index("$step = 'Register the startup script'")]
+    c = copy.index("Copy-Item -LiteralPath $source -Destination $target -Force -Confirm:$false")
+    assert copy.index("Unblock-File -LiteralPath $target -Confirm:$false", c) < copy.index("Add-Result", c)
+    assert "Get-Item -LiteralPath $target -Stream $Facts.ZoneStream -ErrorAction SilentlyContinue" in copy
+    assert "    ZoneStream            = 'Zone.Identifier'\r\n" in _block(_install())
+    assert copy.count("Unblock-File -LiteralPath $target -Confirm:$false") == 2     # guarded: see the ShouldProcess test
+
+
+def test_refusals_name_the_reseal_script_where_the_kit_puts_it() -> None:
+    r"""6. The kit writes vdi\reseal\Reset-MdeVdiImage.ps1 beside the pool folders vdi\<pool>\."""
+    assert vdi_scripts.RESEAL_SCRIPT_PATH == "\\".join((kits.VDI.name, vdi.RESEAL, vdi_scripts.RESET_SCRIPT_NAME))
+    assert vdi_scripts.RESEAL_SCRIPT_PATH == r"vdi\reseal\Reset-MdeVdiImage.ps1"
+    for script in (_install("single"), _install("multiple")):
+        text = _text(script)
+        assert "    ResetScript           = 'vdi\\reseal\\Reset-MdeVdiImage.ps1'\r\n" in _block(script)
+        assert "<kit folder>" not in text
+        refusals = re.findall(r"-Fix \('[^\r\n]*\$Facts\.ResetScript[^\r\n]*", text)
+        assert len(refusals) == 2 and all("<kit>\\{0}" in r and "vdi\\<pool>\\" in r for r in refusals)
+    for script in (_reset(), _reset(None)):
+        text = _text(script)
+        assert "    ScriptInKit        = 'vdi\\reseal\\Reset-MdeVdiImage.ps1'\r\n" in _block(script)
+        assert "<kit folder>" not in text
+        assert "$scriptPath = '<kit>\\' + $Image.ScriptInKit" in text

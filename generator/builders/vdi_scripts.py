@@ -1,20 +1,26 @@
 """Install-MdeVdiStartup.ps1 and Reset-MdeVdiImage.ps1: the VDI kit's scripts for the golden image.
 
-``render_install_script`` writes the script an image builder runs (elevated, Windows PowerShell
-5.1) on a pool's golden image, from the pool's kit folder that holds ``Startup\\`` (the portal's
-files, byte for byte) beside it. It refuses an image that is already onboarded, checks (single
-entry) that no rename is pending, checks every portal file against its SHA-256, copies the files
-into the local Group Policy object's ``Machine\\Scripts\\Startup`` folder, registers the startup
-entry in ``psscripts.ini`` (single entry, the PowerShell Scripts tab) or ``scripts.ini`` (multiple
-entries, the Scripts tab), and registers the Scripts extension in the local ``gpt.ini`` with a
-raised machine version. Its INI reader and the two merges (functions Read-GpIniFile,
-Merge-ScriptsIni and Merge-GptIni near the top of the script) are written to follow
-generator/formats/gpscripts.py rule for rule: what add_startup_script / add_machine_extension write
-from the same file is what the script writes, and a file the codec refuses to read stops the script.
-(No PowerShell runs in the tests; the correspondence is by review.)
+``render_install_script`` writes the script an image builder runs (elevated, 64-bit Windows
+PowerShell 5.1) on a pool's golden image, from the pool's kit folder that holds ``Startup\\`` (the
+portal's files, byte for byte) beside it. It refuses a 32-bit PowerShell on 64-bit Windows (its
+System32 is SysWOW64, whose GroupPolicy folder Windows never reads), an image that is onboarded or
+has the onboarding package's value pending, and a VDI file registered in the other scripts INI
+(Microsoft: one of the two entries, never both); checks (single entry) that no rename is pending,
+checks every portal file against its SHA-256, copies the files into the local Group Policy object's
+``Machine\\Scripts\\Startup`` folder and unblocks them, registers the startup entry in
+``psscripts.ini`` (single entry, the PowerShell Scripts tab) or ``scripts.ini`` (multiple entries,
+the Scripts tab), and registers the Scripts extension in the local ``gpt.ini`` with a raised
+machine version. Its INI reader and the two merges (functions Read-GpIniFile, Merge-ScriptsIni and
+Merge-GptIni near the top of the script) are written to follow generator/formats/gpscripts.py rule
+for rule: what add_startup_script / add_machine_extension write from the same file is what the
+script writes, and a file the codec refuses to read stops the script. One intended difference: a
+scripts.ini / psscripts.ini without a byte-order mark is read in the image's ANSI code page (as
+Windows reads it), where the codec reads ANSI as Windows-1252; gpt.ini is Windows-1252 in both,
+byte for byte. (No PowerShell runs in the tests; the correspondence is by review.)
 
 ``render_reset_script`` writes the script that re-seals an image onboarded by mistake
-(mde-2026.md §A): as SYSTEM, offboard (the portal's offboarding script, when the kit has one), wait
+(mde-2026.md §A): as SYSTEM, in the 64-bit PowerShell, offboard (the portal's offboarding script,
+when the kit has one, if the image is onboarded or has the onboarding package's value pending), wait
 for the sensor service to stop, then delete the cyber-data files, the identity values and the key
 of generator/policy.py's RESEAL_VALUES / RESEAL_KEYS.
 
@@ -34,8 +40,11 @@ import re
 
 from generator.escaping import cmd_quoted_path, ini_value, plain
 from generator.formats import gpscripts
+from generator.kits import VDI as VDI_KIT
 from generator.policy import (
+    ATP_KEY,
     CYBER_DATA_FOLDER,
+    ONBOARDING_INFO,
     ONBOARDING_STATE,
     RESEAL_KEYS,
     RESEAL_VALUES,
@@ -45,12 +54,17 @@ from generator.policy import (
     STATUS_KEY,
     hklm_path,
 )
+from generator.portal import VDI_SCRIPT_NAME
 from generator.templating import render_powershell, text_file
 
 INSTALL_TEMPLATE = "vdi/Install-MdeVdiStartup.ps1.j2"
 INSTALL_SCRIPT_NAME = "Install-MdeVdiStartup.ps1"
 RESET_TEMPLATE = "vdi/Reset-MdeVdiImage.ps1.j2"
 RESET_SCRIPT_NAME = "Reset-MdeVdiImage.ps1"
+# Where the kit puts the reset script: output/vdi/reseal/ beside the pool folders output/vdi/<pool>/
+# (generator/builders/vdi.py's RESEAL must be this folder). The messages name it from the kit's root.
+RESEAL_FOLDER = "reseal"
+RESEAL_SCRIPT_PATH = "\\".join((VDI_KIT.name, RESEAL_FOLDER, RESET_SCRIPT_NAME))
 
 # The kit folder beside Install-MdeVdiStartup.ps1 that holds the portal's startup files.
 KIT_STARTUP_FOLDER = "Startup"
@@ -63,6 +77,11 @@ SCRIPTS_MACHINE_TOOL = gpscripts.SCRIPTS_TOOL_MACHINE
 # Mode -> the INI file the startup entry goes to: the PowerShell Scripts tab (psscripts.ini) runs
 # Onboard-NonPersistentMachine.ps1; the Scripts tab (scripts.ini) runs the onboarding .cmd.
 SCRIPTS_INI = {"single": "psscripts.ini", "multiple": "scripts.ini"}
+# The tab of gpedit.msc (Computer Configuration > Windows Settings > Scripts (Startup/Shutdown) >
+# Startup) that shows each INI file's entries.
+SCRIPTS_TAB = {"psscripts.ini": "PowerShell Scripts", "scripts.ini": "Scripts"}
+# Mode -> the other INI file, which must register no VDI file (Microsoft: never both entries).
+OTHER_MODE = {"single": "multiple", "multiple": "single"}
 
 # The local Group Policy object (formats.md §5-§6), below %SystemRoot%.
 LOCAL_GPO_FOLDER = r"System32\GroupPolicy"
@@ -70,8 +89,10 @@ SCRIPTS_FOLDER = r"Machine\Scripts"
 STARTUP_FOLDER = "Startup"            # below SCRIPTS_FOLDER
 # The sections of scripts.ini / psscripts.ini the merge knows, as gpscripts.py writes them.
 STARTUP_SECTION, SHUTDOWN_SECTION, CONFIG_SECTION = "Startup", "Shutdown", "ScriptsConfig"
-# ANSI, as gpscripts.py reads and writes it: Windows-1252 whatever the machine's code page.
-ANSI_CODE_PAGE = 1252
+# gpt.ini's ANSI, as gpscripts.py reads and writes it: Windows-1252 whatever the machine's code page,
+# one character per byte, so a rewrite keeps every byte it does not change. (A scripts INI without
+# a mark is read in the image's ANSI code page instead, as Windows reads it: see the module doc.)
+GPT_CODE_PAGE = 1252
 GPT_INI = "gpt.ini"
 GPT_SECTION = "General"
 GPT_NAMES_KEY = "gPCMachineExtensionNames"
@@ -88,6 +109,11 @@ COMPUTER_NAME_VALUE = "ComputerName"
 
 # How to get a SYSTEM PowerShell on the image (mde-2026.md §A: the re-seal needs SYSTEM).
 SYSTEM_COMMAND = "PsExec.exe -s -i powershell.exe -ExecutionPolicy Bypass -File"
+# The 64-bit Windows PowerShell as a 32-bit process (a task sequence's Run Command Line step) reaches
+# it: Sysnative is the alias of the real System32, which the file system redirector leaves alone.
+POWERSHELL_64_FROM_32 = r"%SystemRoot%\Sysnative\WindowsPowerShell\v1.0\powershell.exe"
+# The alternate data stream that carries a file's Mark of the Web (Unblock-File deletes it).
+ZONE_STREAM = "Zone.Identifier"
 
 # The reset script waits this long for the sensor service to stop, polling every POLL_SECONDS.
 SERVICE_WAIT_SECONDS = 300
@@ -148,7 +174,24 @@ def _registry() -> dict[str, object]:
         "onboarding_state": plain(ONBOARDING_STATE),
         "sense_guid": plain(SENSE_GUID),
         "sense_service": plain(SENSE_SERVICE),
+        "atp_key": plain(hklm_path(ATP_KEY)),
+        "onboarding_info": plain(ONBOARDING_INFO),
+        "powershell_64": POWERSHELL_64_FROM_32,
     }
+
+
+def _vdi_file_names(startup_names: list[str], cmdline: str) -> list[str]:
+    """The file names (no folder) an entry of the other INI must not run: Onboard-NonPersistentMachine.ps1
+    and the onboarding .cmd, whichever mode the pool uses. That is Microsoft's VDI script name, the
+    file the command line runs, and every script among the startup files (single entry: the .ps1
+    and the .cmd beside it), each once (ignoring case; the first spelling kept)."""
+    leaf = re.split(r"[\\/]", cmdline.strip().strip('"').strip())[-1]
+    names = [VDI_SCRIPT_NAME, leaf] + [n for n in startup_names if n.lower().endswith((".ps1", ".cmd", ".bat"))]
+    out: list[str] = []
+    for name in names:
+        if name and name.casefold() not in {n.casefold() for n in out}:
+            out.append(name)
+    return out
 
 
 def render_install_script(*, organization: str, release: str, pool: str, mode: str,
@@ -189,6 +232,7 @@ def render_install_script(*, organization: str, release: str, pool: str, mode: s
         raise ValueError(f"cmdline: {cmdline!r} is a .ps1, which scripts.ini would open instead of running; "
                          "multiple entries register the onboarding .cmd")
 
+    other_ini = SCRIPTS_INI[OTHER_MODE[mode]]
     context = {
         "organization": organization,
         "release": release,
@@ -204,6 +248,10 @@ def render_install_script(*, organization: str, release: str, pool: str, mode: s
             "scripts_folder": SCRIPTS_FOLDER,
             "startup_folder": STARTUP_FOLDER,
             "scripts_ini": SCRIPTS_INI[mode],
+            "scripts_tab": SCRIPTS_TAB[SCRIPTS_INI[mode]],
+            "other_ini": other_ini,
+            "other_tab": SCRIPTS_TAB[other_ini],
+            "vdi_files": _vdi_file_names([f["name"] for f in files], cmdline),
             "startup_section": STARTUP_SECTION,
             "shutdown_section": SHUTDOWN_SECTION,
             "config_section": CONFIG_SECTION,
@@ -214,15 +262,16 @@ def render_install_script(*, organization: str, release: str, pool: str, mode: s
             "gpt_new": list(GPT_NEW),
             "scripts_cse": SCRIPTS_CSE,
             "scripts_tool": SCRIPTS_MACHINE_TOOL,
-            "ansi_code_page": ANSI_CODE_PAGE,
+            "gpt_code_page": GPT_CODE_PAGE,
         },
         "facts": {
             **_registry(),
             "computer_name_key": COMPUTER_NAME_KEY,
             "active_computer_name_key": ACTIVE_COMPUTER_NAME_KEY,
             "computer_name_value": COMPUTER_NAME_VALUE,
-            "reset_script": RESET_SCRIPT_NAME,
+            "reset_script": RESEAL_SCRIPT_PATH,
             "system_command": SYSTEM_COMMAND,
+            "zone_stream": ZONE_STREAM,
         },
     }
     text = render_powershell(INSTALL_TEMPLATE, context, field_name=_install_field)
@@ -265,6 +314,7 @@ def render_reset_script(*, organization: str, release: str, offboarding_script: 
             "reseal_values": [plain(v) for v in RESEAL_VALUES],
             "reseal_keys": [plain(hklm_path(k)) for k in RESEAL_KEYS],
             "system_command": SYSTEM_COMMAND,
+            "script_in_kit": RESEAL_SCRIPT_PATH,
         },
         "service_wait_seconds": SERVICE_WAIT_SECONDS,
         "poll_seconds": POLL_SECONDS,

@@ -45,6 +45,14 @@ is neither ``key=value`` nor ``[section]``, a section or a key repeated (``0CmdL
 ``<n>Parameters``, a number that is not a decimal integer or is 2**31 or more, a Parameters key
 without its CmdLine, a lone CR, a NUL, and bytes the encoding cannot decode.
 
+ANSI is Windows-1252 here because this codec only ever sees files mdegen writes or test fixtures.
+Windows itself reads an ANSI scripts.ini / psscripts.ini in the machine's ANSI code page, so the
+VDI install script, which reads the image's existing files, decodes a scripts.ini / psscripts.ini
+without a mark in the image's ANSI code page (``[System.Text.Encoding]::Default`` in Windows
+PowerShell 5.1; cp1251 on a Cyrillic image), and writes it back as UTF-16LE like this codec.  That
+is the one intended difference between the two; gpt.ini is read and written as Windows-1252 by
+both, which keeps its bytes as they are.
+
 The writer refuses, naming the section and entry or key: a value holding CR, LF or NUL or starting
 or ending with a space or tab (the reader - Windows' or ours - would drop it), a key or section name
 that is empty, holds ``[``, ``]``, ``=``, CR, LF or NUL, starts with ``;`` or has surrounding

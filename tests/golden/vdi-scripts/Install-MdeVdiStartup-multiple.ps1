@@ -6,28 +6,35 @@
     Adds the Microsoft Defender for Endpoint VDI startup script of one pool to this golden image.
 
 .DESCRIPTION
-    Run this script elevated, in Windows PowerShell 5.1 (powershell.exe), on the pool's golden
-    image, from the pool's kit folder (the folder that holds Startup\ beside this script). It:
+    Run this script elevated, in the 64-bit Windows PowerShell 5.1 (powershell.exe), on the pool's
+    golden image, from the pool's kit folder vdi\<pool>\ (the folder that holds Startup\ beside
+    this script). It:
 
+      0. refuses to run in a 32-bit PowerShell on 64-bit Windows (its System32\GroupPolicy is
+         SysWOW64\GroupPolicy, which Windows never reads);
       1. refuses an image that is already onboarded (the onboarding state, a sensor identity, or
-         the sensor service running): an onboarded image gives every clone the same device;
+         the sensor service running), or that onboards at its next start (the onboarding
+         package's value is set): an onboarded image gives every clone the same device;
       2. single entry only: refuses while a rename of the computer is pending, and reminds you
          that each clone needs its final name before the startup script runs;
-      3. checks every file in Startup\ against the SHA-256 mdegen recorded (a changed byte breaks
+      3. refuses when the other scripts INI (scripts.ini for single entry, psscripts.ini for
+         multiple entries) already registers a VDI file: Microsoft says not to register both;
+      4. checks every file in Startup\ against the SHA-256 mdegen recorded (a changed byte breaks
          Microsoft's signature);
-      4. copies the files to %SystemRoot%\System32\GroupPolicy\Machine\Scripts\Startup;
-      5. registers the startup entry in the local Group Policy object: psscripts.ini (single
+      5. copies the files to %SystemRoot%\System32\GroupPolicy\Machine\Scripts\Startup and
+         unblocks the copies (removes their Mark of the Web);
+      6. registers the startup entry in the local Group Policy object: psscripts.ini (single
          entry, PowerShell Scripts tab) or scripts.ini (multiple entries, Scripts tab), keeping
          every other entry;
-      6. registers the Scripts extension in the local gpt.ini and raises its machine version, so
+      7. registers the Scripts extension in the local gpt.ini and raises its machine version, so
          Windows runs the startup script at the next start-up.
 
     Every change goes through -WhatIf/-Confirm. A second run changes nothing and says so. The
     script stops at the first error and says which step failed and what to do.
 
     Do not restart this image before you seal it: the startup script onboards the computer it
-    starts on, the golden image included. If that happened, re-seal the image with
-    Reset-MdeVdiImage.ps1 (run as SYSTEM) before you capture it.
+    starts on, the golden image included. If that happened, re-seal the image with the kit's
+    vdi\reseal\Reset-MdeVdiImage.ps1 (run as SYSTEM) before you capture it.
 
     If the kit was copied from another computer, unblock its files first:
     Get-ChildItem -Recurse | Unblock-File
@@ -76,6 +83,13 @@ $LocalGpo = [pscustomobject]@{
     ScriptsFolder   = 'Machine\Scripts'
     StartupFolder   = 'Startup'
     ScriptsIni      = 'scripts.ini'
+    ScriptsTab      = 'Scripts'
+    OtherIni        = 'psscripts.ini'
+    OtherTab        = 'PowerShell Scripts'
+    VdiFiles        = @(
+        'Onboard-NonPersistentMachine.ps1'
+        'WindowsDefenderATPOnboardingScript.cmd'
+    )
     StartupSection  = 'Startup'
     ShutdownSection = 'Shutdown'
     ConfigSection   = 'ScriptsConfig'
@@ -91,7 +105,7 @@ $LocalGpo = [pscustomobject]@{
     )
     ScriptsCse      = '{42B5FAAE-6536-11D2-AE5A-0000F87571E3}'
     ScriptsTool     = '{40B6664F-4972-11D1-A7CA-0000F87571E3}'
-    AnsiCodePage    = 1252
+    GptCodePage     = 1252
 }
 
 # Registry facts (below HKLM, read in the 64-bit view) and names the messages use.
@@ -101,20 +115,28 @@ $Facts = [pscustomobject]@{
     StateValue            = 'OnboardingState'
     IdentityValue         = 'senseGuid'
     SenseService          = 'Sense'
+    AtpKey                = 'SOFTWARE\Policies\Microsoft\Windows Advanced Threat Protection'
+    PendingValue          = 'OnboardingInfo'
     ComputerNameKey       = 'SYSTEM\CurrentControlSet\Control\ComputerName\ComputerName'
     ActiveComputerNameKey = 'SYSTEM\CurrentControlSet\Control\ComputerName\ActiveComputerName'
     ComputerNameValue     = 'ComputerName'
-    ResetScript           = 'Reset-MdeVdiImage.ps1'
+    ResetScript           = 'vdi\reseal\Reset-MdeVdiImage.ps1'
     SystemCommand         = 'PsExec.exe -s -i powershell.exe -ExecutionPolicy Bypass -File'
+    PowerShell64          = '%SystemRoot%\Sysnative\WindowsPowerShell\v1.0\powershell.exe'
+    ZoneStream            = 'Zone.Identifier'
 }
 
 # ---------------------------------------------------------------------------------------------
 # Helpers
 # ---------------------------------------------------------------------------------------------
 $Results = New-Object System.Collections.Generic.List[object]
-# ANSI as the codec reads and writes it: Windows-1252 whatever the machine's code page, and an
-# error (not a '?') for a character it cannot carry.
-$AnsiEncoding = [System.Text.Encoding]::GetEncoding($LocalGpo.AnsiCodePage, [System.Text.EncoderFallback]::ExceptionFallback, [System.Text.DecoderFallback]::ExceptionFallback)
+# gpt.ini's ANSI, as the codec reads and writes it: Windows-1252 whatever the machine's code page
+# (one character per byte, so a rewrite keeps every byte it does not change), and an error (not a
+# '?') for a character it cannot carry.
+$GptAnsi = [System.Text.Encoding]::GetEncoding($LocalGpo.GptCodePage, [System.Text.EncoderFallback]::ExceptionFallback, [System.Text.DecoderFallback]::ExceptionFallback)
+# A scripts.ini / psscripts.ini without a byte-order mark, as Windows reads it: in the machine's
+# ANSI code page (the one intended difference from the codec, which reads ANSI as Windows-1252).
+$ScriptsAnsi = [System.Text.Encoding]::GetEncoding([System.Text.Encoding]::Default.CodePage, [System.Text.EncoderFallback]::ExceptionFallback, [System.Text.DecoderFallback]::ExceptionFallback)
 
 function Add-Result {
     param([string] $Kind, [string] $Name, [string] $Outcome, [string] $Detail = '')
@@ -157,15 +179,17 @@ function Get-HklmValue {
 function Read-GpIniFile {
     # Mirrors generator/formats/gpscripts.py (_decode and _parse: the reader scripts.ini,
     # psscripts.ini and gpt.ini share). The bytes of $Path are UTF-16LE after the mark FF FE, UTF-8
-    # after EF BB BF, otherwise ANSI (Windows-1252); the UTF-16BE mark FE FF is refused. Lines end
-    # in CR LF or LF; blank lines and ';' comment lines are skipped; spaces and tabs around section
-    # names, keys and values are dropped; names compare ignoring case. Returns Sections (a list of
-    # Name, Keys; Keys a list of Key, Value, Line in file order) and Problem: $null, or why the file
-    # cannot be read ('line <n>: ...'): a key before any section, a line that is neither key=value
-    # nor [section], a repeated section or key, a lone CR, a NUL, bytes the encoding cannot decode.
-    param([string] $Path)
+    # after EF BB BF, otherwise ANSI in $Ansi ($GptAnsi, Windows-1252 as the codec, for gpt.ini;
+    # $ScriptsAnsi, the machine's ANSI code page as Windows reads it, for a scripts INI: the one
+    # intended difference); the UTF-16BE mark FE FF is refused. Lines end in CR LF or LF; blank
+    # lines and ';' comment lines are skipped; spaces and tabs around section names, keys and values
+    # are dropped; names compare ignoring case. Returns Sections (a list of Name, Keys; Keys a list
+    # of Key, Value, Line in file order) and Problem: $null, or why the file cannot be read
+    # ('line <n>: ...'): a key before any section, a line that is neither key=value nor [section], a
+    # repeated section or key, a lone CR, a NUL, bytes the encoding cannot decode.
+    param([string] $Path, [System.Text.Encoding] $Ansi)
     $bytes = [System.IO.File]::ReadAllBytes($Path)
-    $ansi = $false
+    $isAnsi = $false
     try {
         if ($bytes.Length -ge 2 -and $bytes[0] -eq 0xFF -and $bytes[1] -eq 0xFE) {
             $text = (New-Object System.Text.UnicodeEncoding($false, $false, $true)).GetString($bytes, 2, $bytes.Length - 2)
@@ -177,8 +201,8 @@ function Read-GpIniFile {
             $text = (New-Object System.Text.UTF8Encoding($false, $true)).GetString($bytes, 3, $bytes.Length - 3)
         }
         else {
-            $ansi = $true
-            $text = $AnsiEncoding.GetString($bytes)
+            $isAnsi = $true
+            $text = $Ansi.GetString($bytes)
         }
     }
     catch {
@@ -199,7 +223,7 @@ function Read-GpIniFile {
         $problem = $null
         if ($line.IndexOf([char] 0) -ge 0) {
             $problem = 'a NUL character'
-            if ($ansi) {
+            if ($isAnsi) {
                 $problem += ' (a UTF-16 file without its FF FE mark?)'
             }
         }
@@ -296,6 +320,15 @@ function Get-ScriptEntries {
         $entries.Add([pscustomobject]@{ CmdLine = $slot.CmdLine; Parameters = [string] $slot.Parameters })
     }
     return [pscustomobject]@{ Entries = $entries; Problem = $null }
+}
+
+function Get-CommandFileName {
+    # The file name a script entry's CmdLine runs: spaces and double quotes around it dropped,
+    # then what follows the last \ or / (the whole text when it names no folder).
+    param([string] $CmdLine)
+    $path = $CmdLine.Trim().Trim([char] '"').Trim()
+    $cut = $path.LastIndexOfAny([char[]] @('\', '/'))
+    return $path.Substring($cut + 1)
 }
 
 function Merge-ScriptsIni {
@@ -538,6 +571,18 @@ $step = 'Check the kit'
 $object = 'the kit folder'
 try {
     Write-Host ('mdegen VDI kit: {0}, release {1}, pool {2} ({3} entry)' -f $Kit.Organization, $Kit.Release, $Pool.Name, $Pool.Mode)
+
+    # 0. A 32-bit PowerShell on 64-bit Windows sees SysWOW64 as System32: the local Group Policy
+    #    object it would change is not the one Windows reads.
+    $step = 'Check the PowerShell host'
+    $object = 'this PowerShell session'
+    if ([Environment]::Is64BitOperatingSystem -and -not [Environment]::Is64BitProcess) {
+        Stop-VdiSetup -Step $step -Object $object -Reason 'This is the 32-bit PowerShell on 64-bit Windows (as an MDT or Configuration Manager "Run Command Line" step starts it): Windows redirects its %SystemRoot%\System32\GroupPolicy to SysWOW64, which the policy engine never reads.' -Fix ('Run the script in the 64-bit Windows PowerShell; from a 32-bit process that is {0} -ExecutionPolicy Bypass -File .\Install-MdeVdiStartup.ps1 (Sysnative reaches the 64-bit System32).' -f $Facts.PowerShell64)
+    }
+    Add-Result -Kind 'Check' -Name '64-bit PowerShell' -Outcome 'checked'
+
+    $step = 'Check the kit'
+    $object = 'the kit folder'
     if ($WhatIfPreference) {
         Write-Host 'WhatIf: nothing will be changed; the lines below say what would be.'
     }
@@ -550,6 +595,7 @@ try {
     $scriptsDir = Join-Path $gpoRoot $LocalGpo.ScriptsFolder
     $startupDir = Join-Path $scriptsDir $LocalGpo.StartupFolder
     $iniPath = Join-Path $scriptsDir $LocalGpo.ScriptsIni
+    $otherPath = Join-Path $scriptsDir $LocalGpo.OtherIni
     $gptPath = Join-Path $gpoRoot $LocalGpo.GptIni
 
     # 1. The image must not be onboarded: every clone would be the same device.
@@ -569,7 +615,12 @@ try {
         $found += ('the {0} service is running' -f $Facts.SenseService)
     }
     if ($found.Count -gt 0) {
-        Stop-VdiSetup -Step $step -Object $object -Reason ('The image is already onboarded ({0}): every clone of it would share one device identity.' -f ($found -join '; ')) -Fix ('Never boot this image onto the network while it is onboarded. Re-seal it first: run {0} of the kit as SYSTEM ({1} <kit folder>\{0}), then run this script again.' -f $Facts.ResetScript, $Facts.SystemCommand)
+        Stop-VdiSetup -Step $step -Object $object -Reason ('The image is already onboarded ({0}): every clone of it would share one device identity.' -f ($found -join '; ')) -Fix ('Never boot this image onto the network while it is onboarded. Re-seal it first: run the kit''s {0} as SYSTEM ({1} <kit>\{0}; the pool folders are vdi\<pool>\), then run this script again.' -f $Facts.ResetScript, $Facts.SystemCommand)
+    }
+    # The onboarding package's value under the policy key: the sensor onboards at its next start.
+    $pending = Get-HklmValue -Key $Facts.AtpKey -Name $Facts.PendingValue
+    if ($null -ne $pending) {
+        Stop-VdiSetup -Step $step -Object $object -Reason ('{0} is set under HKLM\{1}: the sensor onboards this image at its next start (typically an onboarding GPO of the domain reached it), and every clone would share its identity.' -f $Facts.PendingValue, $Facts.AtpKey) -Fix ('Keep the image out of OUs that have an onboarding GPO linked (move it, or block inheritance), then re-seal it before it starts again: run the kit''s {0} as SYSTEM ({1} <kit>\{0}; the pool folders are vdi\<pool>\), then run this script again.' -f $Facts.ResetScript, $Facts.SystemCommand)
     }
     Add-Result -Kind 'Check' -Name 'image not onboarded' -Outcome 'checked'
 
@@ -588,7 +639,39 @@ try {
         Write-Host ''
     }
 
-    # 3. The portal's files, byte for byte.
+    # 3. The other scripts INI must not run a VDI file too (Microsoft: one of the two entries, never both).
+    $step = 'Check the other scripts INI'
+    $object = $otherPath
+    if (Test-Path -LiteralPath $otherPath -PathType Leaf) {
+        $read = Read-GpIniFile -Path $otherPath -Ansi $ScriptsAnsi
+        if ($null -ne $read.Problem) {
+            Stop-VdiSetup -Step $step -Object $otherPath -Reason ('The file cannot be read: {0}, so this script cannot check that it registers no VDI file.' -f $read.Problem) -Fix ('Repair {0} (gpedit.msc > Computer Configuration > Windows Settings > Scripts (Startup/Shutdown), the {1} tab shows it), or delete it if it holds nothing you need, then run again.' -f $otherPath, $LocalGpo.OtherTab)
+        }
+        foreach ($section in $read.Sections) {
+            if (-not ([string]::Equals($section.Name, $LocalGpo.StartupSection, [StringComparison]::OrdinalIgnoreCase) -or [string]::Equals($section.Name, $LocalGpo.ShutdownSection, [StringComparison]::OrdinalIgnoreCase))) {
+                continue
+            }
+            $entries = Get-ScriptEntries -Section $section
+            if ($null -ne $entries.Problem) {
+                Stop-VdiSetup -Step $step -Object $otherPath -Reason ('The file cannot be read: {0}, so this script cannot check that it registers no VDI file.' -f $entries.Problem) -Fix ('Repair {0}, or delete it if it holds nothing you need, then run again.' -f $otherPath)
+            }
+            for ($i = 0; $i -lt $entries.Entries.Count; $i++) {
+                $other = $entries.Entries[$i]
+                $label = ('[{0}] entry {1}: {2} {3}' -f $section.Name, $i, $other.CmdLine, $other.Parameters).TrimEnd()
+                foreach ($vdiFile in $LocalGpo.VdiFiles) {
+                    if ([string]::Equals((Get-CommandFileName -CmdLine $other.CmdLine), $vdiFile, [StringComparison]::OrdinalIgnoreCase)) {
+                        Stop-VdiSetup -Step $step -Object $otherPath -Reason ('{0} registers {1} ({2}), and this script registers {3} in {4}: Microsoft says not to register both, because the onboarding .cmd would onboard the clone with a random identity before the per-name one.' -f $LocalGpo.OtherIni, $vdiFile, $label, $Pool.CmdLine, $LocalGpo.ScriptsIni) -Fix ('If the pool is to use this kit, remove {0} from {1}: gpedit.msc > Computer Configuration > Windows Settings > Scripts (Startup/Shutdown) > {2}, the {3} tab (this script fills the {4} tab); then run this script again.' -f $other.CmdLine, $LocalGpo.OtherIni, $section.Name, $LocalGpo.OtherTab, $LocalGpo.ScriptsTab)
+                    }
+                }
+            }
+        }
+        Add-Result -Kind 'Check' -Name ('no VDI file in ' + $LocalGpo.OtherIni) -Outcome 'checked'
+    }
+    else {
+        Add-Result -Kind 'Check' -Name ('no VDI file in ' + $LocalGpo.OtherIni) -Outcome 'checked' -Detail 'no such file'
+    }
+
+    # 4. The portal's files, byte for byte.
     $step = 'Check the startup files of the kit'
     foreach ($file in $StartupFiles) {
         $object = $file.Name
@@ -603,7 +686,8 @@ try {
         Add-Result -Kind 'Kit file' -Name $file.Name -Outcome 'checked' -Detail 'SHA-256 as packed'
     }
 
-    # 4. Copy the files to the local Group Policy object's startup folder.
+    # 5. Copy the files to the local Group Policy object's startup folder and unblock the copies
+    #    (a kit downloaded or copied from a share carries the Mark of the Web).
     $step = 'Copy the startup files'
     $object = $startupDir
     $folderReady = Test-Path -LiteralPath $startupDir -PathType Container
@@ -624,7 +708,17 @@ try {
         $target = Join-Path $startupDir $file.Name
         $exists = Test-Path -LiteralPath $target -PathType Leaf
         if ($exists -and (Get-FileHash -LiteralPath $target -Algorithm SHA256).Hash -eq $file.Sha256) {
-            Add-Result -Kind 'Startup file' -Name $file.Name -Outcome 'unchanged'
+            $zone = Get-Item -LiteralPath $target -Stream $Facts.ZoneStream -ErrorAction SilentlyContinue
+            if ($null -eq $zone) {
+                Add-Result -Kind 'Startup file' -Name $file.Name -Outcome 'unchanged'
+            }
+            elseif ($PSCmdlet.ShouldProcess($target, 'Unblock ' + $file.Name)) {
+                Unblock-File -LiteralPath $target -Confirm:$false
+                Add-Result -Kind 'Startup file' -Name $file.Name -Outcome 'updated' -Detail 'unblocked (Mark of the Web removed)'
+            }
+            else {
+                Add-Result -Kind 'Startup file' -Name $file.Name -Outcome (Get-SkippedOutcome -Planned 'updated') -Detail 'unblock'
+            }
             continue
         }
         $outcome = 'created'
@@ -636,6 +730,7 @@ try {
         }
         elseif ($PSCmdlet.ShouldProcess($target, 'Copy ' + $file.Name)) {
             Copy-Item -LiteralPath $source -Destination $target -Force -Confirm:$false
+            Unblock-File -LiteralPath $target -Confirm:$false
             $copied = (Get-FileHash -LiteralPath $target -Algorithm SHA256).Hash
             if ($copied -ne $file.Sha256) {
                 Stop-VdiSetup -Step $step -Object $object -Reason ('The copy {0} has SHA-256 {1}, not {2}.' -f $target, $copied, $file.Sha256) -Fix 'Check that nothing (an antivirus, a file filter) changes files in that folder, then run again.'
@@ -647,13 +742,13 @@ try {
         }
     }
 
-    # 5. The startup entry in scripts.ini / psscripts.ini: UTF-16LE with BOM, hidden, as GPMC writes it.
+    # 6. The startup entry in scripts.ini / psscripts.ini: UTF-16LE with BOM, hidden, as GPMC writes it.
     $step = 'Register the startup script'
     $object = $iniPath
     $iniExists = Test-Path -LiteralPath $iniPath -PathType Leaf
     $sections = $null
     if ($iniExists) {
-        $read = Read-GpIniFile -Path $iniPath
+        $read = Read-GpIniFile -Path $iniPath -Ansi $ScriptsAnsi
         if ($null -ne $read.Problem) {
             Stop-VdiSetup -Step $step -Object $object -Reason ('The file cannot be read: {0}.' -f $read.Problem) -Fix ('Repair {0} (the image''s list of startup scripts; gpedit.msc > Computer Configuration > Windows Settings > Scripts shows it), or delete it if it holds nothing you need, then run again.' -f $iniPath)
         }
@@ -685,14 +780,14 @@ try {
         Add-Result -Kind 'Scripts INI' -Name $LocalGpo.ScriptsIni -Outcome (Get-SkippedOutcome -Planned $outcome) -Detail $entry
     }
 
-    # 6. gpt.ini: the Scripts extension listed, the machine version raised.
+    # 7. gpt.ini: the Scripts extension listed, the machine version raised.
     $step = 'Update the local gpt.ini'
     $object = $gptPath
     $gptExists = Test-Path -LiteralPath $gptPath -PathType Leaf
     $sections = $null
     $outcome = 'created'
     if ($gptExists) {
-        $read = Read-GpIniFile -Path $gptPath
+        $read = Read-GpIniFile -Path $gptPath -Ansi $GptAnsi
         if ($null -ne $read.Problem) {
             Stop-VdiSetup -Step $step -Object $object -Reason ('The file cannot be read: {0}.' -f $read.Problem) -Fix ('Repair {0}, or delete it to have it written anew, then run again.' -f $gptPath)
         }
@@ -707,7 +802,7 @@ try {
         Add-Result -Kind 'gpt.ini' -Name $gptPath -Outcome 'unchanged' -Detail $merged.Detail
     }
     elseif ($PSCmdlet.ShouldProcess($gptPath, 'Register the Scripts extension and raise the machine version')) {
-        Write-IniFile -Path $gptPath -Text $merged.Text -Encoding $AnsiEncoding
+        Write-IniFile -Path $gptPath -Text $merged.Text -Encoding $GptAnsi
         Add-Result -Kind 'gpt.ini' -Name $gptPath -Outcome $outcome -Detail $merged.Detail
     }
     else {

@@ -7,15 +7,19 @@
 
 .DESCRIPTION
     An onboarded golden image gives every clone the same device identity, so new machines do not
-    show up in the portal. Run this script on the image, in Windows PowerShell 5.1, as SYSTEM:
+    show up in the portal. Run this script on the image, in the 64-bit Windows PowerShell 5.1, as
+    SYSTEM, from the kit's vdi\reseal\ folder (beside the pool folders vdi\<pool>\):
 
-        PsExec.exe -s -i powershell.exe -ExecutionPolicy Bypass -File <kit folder>\Reset-MdeVdiImage.ps1
+        PsExec.exe -s -i powershell.exe -ExecutionPolicy Bypass -File <kit>\vdi\reseal\Reset-MdeVdiImage.ps1
 
-    (PsExec is part of Sysinternals.) It refuses to run as any other account. It:
+    (PsExec is part of Sysinternals.) It refuses to run as any other account, and in a 32-bit
+    PowerShell on 64-bit Windows. It:
 
       1. offboards the image with the portal's offboarding script beside it, when the kit has one
-         and the image is onboarded (cmd.exe; exit code 0 = offboarded). A kit without one stops
-         here unless -Force is given: configure packages.offboarding in mdegen.yaml;
+         and the image is onboarded or about to be (the onboarding state, the onboarding
+         package's value, or the sensor service running; cmd.exe; exit code 0 = offboarded). A
+         kit without one stops here unless -Force is given: configure packages.offboarding in
+         mdegen.yaml;
       2. waits (up to about 5 minutes) for the sensor service to stop;
       3. deletes the files of the sensor's cyber-data folder;
       4. deletes the sensor's identity values and key in the registry (64-bit view).
@@ -29,7 +33,7 @@
     way). Not needed when the kit has one.
 
 .EXAMPLE
-    PsExec.exe -s -i powershell.exe -ExecutionPolicy Bypass -File C:\Kit\Reset-MdeVdiImage.ps1 -WhatIf
+    PsExec.exe -s -i powershell.exe -ExecutionPolicy Bypass -File C:\Kit\vdi\reseal\Reset-MdeVdiImage.ps1 -WhatIf
 
     Shows what the script would change, and changes nothing.
 #>
@@ -55,6 +59,8 @@ $Image = [pscustomobject]@{
     SenseKey           = 'SOFTWARE\Microsoft\Windows Advanced Threat Protection'
     StatusKey          = 'SOFTWARE\Microsoft\Windows Advanced Threat Protection\Status'
     StateValue         = 'OnboardingState'
+    AtpKey             = 'SOFTWARE\Policies\Microsoft\Windows Advanced Threat Protection'
+    PendingValue       = 'OnboardingInfo'
     SenseService       = 'Sense'
     CyberDataFolder    = '%ProgramData%\Microsoft\Windows Defender Advanced Threat Protection\Cyber'
     ResealValues       = @(
@@ -68,6 +74,8 @@ $Image = [pscustomobject]@{
         'SOFTWARE\Microsoft\Windows Advanced Threat Protection\48A68F11-7A16-4180-B32C-7F974C7BD783'
     )
     SystemCommand      = 'PsExec.exe -s -i powershell.exe -ExecutionPolicy Bypass -File'
+    ScriptInKit        = 'vdi\reseal\Reset-MdeVdiImage.ps1'
+    PowerShell64       = '%SystemRoot%\Sysnative\WindowsPowerShell\v1.0\powershell.exe'
     ServiceWaitSeconds = 300
     PollSeconds        = 5
 }
@@ -118,14 +126,23 @@ $step = 'Check the account'
 $object = 'this PowerShell session'
 try {
     Write-Host ('mdegen VDI kit: {0}, release {1}: re-seal this image' -f $Kit.Organization, $Kit.Release)
+    $scriptPath = $PSCommandPath
+    if (-not $scriptPath) {
+        $scriptPath = '<kit>\' + $Image.ScriptInKit
+    }
+
+    # 0. The 64-bit PowerShell only: a 32-bit one on 64-bit Windows runs the 32-bit cmd.exe and
+    #    sees SysWOW64 as System32.
+    $step = 'Check the PowerShell host'
+    if ([Environment]::Is64BitOperatingSystem -and -not [Environment]::Is64BitProcess) {
+        Stop-VdiReset -Step $step -Object $object -Reason 'This is the 32-bit PowerShell on 64-bit Windows (as an MDT or Configuration Manager "Run Command Line" step starts it): Windows redirects its %SystemRoot%\System32 to SysWOW64, so the offboarding script and the clean-up would not run where the sensor lives.' -Fix ('Run the script in the 64-bit Windows PowerShell, as SYSTEM; from a 32-bit process that is {0} -ExecutionPolicy Bypass -File "{1}" (Sysnative reaches the 64-bit System32).' -f $Image.PowerShell64, $scriptPath)
+    }
+    Add-Result -Kind 'Check' -Name '64-bit PowerShell' -Outcome 'checked'
 
     # 1. SYSTEM only, before anything else: only SYSTEM may delete the sensor's identity.
+    $step = 'Check the account'
     $account = [Security.Principal.WindowsIdentity]::GetCurrent()
     if (-not $account.IsSystem) {
-        $scriptPath = $PSCommandPath
-        if (-not $scriptPath) {
-            $scriptPath = '<kit folder>\Reset-MdeVdiImage.ps1'
-        }
         Stop-VdiReset -Step $step -Object ('account ' + $account.Name) -Reason 'The script must run as SYSTEM: the sensor''s identity values and files can only be deleted by SYSTEM.' -Fix ('Start it from a SYSTEM session: {0} "{1}" (PsExec is part of Sysinternals).' -f $Image.SystemCommand, $scriptPath)
     }
     Add-Result -Kind 'Check' -Name 'running as SYSTEM' -Outcome 'checked'
@@ -143,7 +160,14 @@ try {
         $state = $statusKey.GetValue($Image.StateValue)
         $statusKey.Close()
     }
-    $onboarded = $null -ne $state -and [string] $state -eq '1'
+    # The onboarding package's value under the policy key: the sensor onboards at its next start.
+    $pending = $false
+    $atpKey = $hklm.OpenSubKey($Image.AtpKey)
+    if ($null -ne $atpKey) {
+        $pending = $null -ne $atpKey.GetValue($Image.PendingValue)
+        $atpKey.Close()
+    }
+    $onboarded = ($null -ne $state -and [string] $state -eq '1') -or $pending
     $service = Get-Service -Name $Image.SenseService -ErrorAction SilentlyContinue
     $running = $null -ne $service -and $service.Status -ne 'Stopped'
     if ($null -eq $Offboarding) {
@@ -154,12 +178,12 @@ try {
         Add-Result -Kind 'Offboarding' -Name 'no offboarding script' -Outcome 'not configured' -Detail '-Force: clean-up only'
     }
     elseif (-not $onboarded -and -not $running) {
-        Add-Result -Kind 'Offboarding' -Name $Offboarding.File -Outcome 'unchanged' -Detail ('not onboarded: {0} is not 1 and the {1} service is not running' -f $Image.StateValue, $Image.SenseService)
+        Add-Result -Kind 'Offboarding' -Name $Offboarding.File -Outcome 'unchanged' -Detail ('not onboarded: {0} is not 1, {1} is not set and the {2} service is not running' -f $Image.StateValue, $Image.PendingValue, $Image.SenseService)
     }
     else {
         $object = $Offboarding.File
         if (-not $PSScriptRoot) {
-            Stop-VdiReset -Step $step -Object $object -Reason 'The script was not started from a file, so it cannot find the offboarding script.' -Fix ('Run it as a file from the kit folder: {0} <kit folder>\Reset-MdeVdiImage.ps1' -f $Image.SystemCommand)
+            Stop-VdiReset -Step $step -Object $object -Reason 'The script was not started from a file, so it cannot find the offboarding script.' -Fix ('Run it as a file from the kit: {0} <kit>\{1}' -f $Image.SystemCommand, $Image.ScriptInKit)
         }
         $offboardingPath = Join-Path $PSScriptRoot $Offboarding.File
         if (-not (Test-Path -LiteralPath $offboardingPath -PathType Leaf)) {
