@@ -110,3 +110,22 @@ def walk(node):
 def node_types(src: bytes | str) -> list[str]:
     """Every node type in the tree (for assertions about what a snippet parsed as)."""
     return [n.type for n in _walk(require_parser().parse(_source(src)).root_node)]
+
+
+def quoted_values(monkeypatch, render) -> list[str]:
+    """The values PowerShell-quoted while ``render()`` runs: every generator.escaping.ps_single_quoted
+    call, however it was imported, passes its value to escaping.refuse_control for "a PowerShell
+    string", so a spy there sees each quoting once (the "quoted exactly once" tests)."""
+    import generator.escaping as escaping
+
+    seen: list[str] = []
+    original = escaping.refuse_control
+
+    def spy(s, field, **kw):
+        if field == "a PowerShell string":
+            seen.append(s)
+        return original(s, field, **kw)
+
+    monkeypatch.setattr(escaping, "refuse_control", spy)
+    render()
+    return seen

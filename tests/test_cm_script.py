@@ -302,19 +302,11 @@ def test_every_value_is_quoted_exactly_once(script: bytes, monkeypatch) -> None:
     """One quoting pass: the ps filter quotes each literal of the data block once, plus the four
     registry facts from policy.py the code uses and the start command; nothing else quotes (no
     check pre-pass)."""
-    import generator.escaping as escaping
     from generator import policy
 
-    seen: list[str] = []
-    original = escaping.refuse_control
-
-    def spy(s, field, **kw):
-        if field == "a PowerShell string":
-            seen.append(s)
-        return original(s, field, **kw)
-
-    monkeypatch.setattr(escaping, "refuse_control", spy)
-    assert _render() == script
+    rendered = []
+    seen = pwsh_syntax.quoted_values(monkeypatch, lambda: rendered.append(_render()))
+    assert rendered == [script]
     data = script[len(BOM):]
     start, end = data.index(b"$Kit = [pscustomobject]@{"), data.index(b"# Helpers")
     literals = [ps_unquote_single(t.text) for t in pwsh_syntax.single_quoted_strings(script) if start <= t.start < end]

@@ -195,21 +195,7 @@ def test_values_sit_in_the_data_block(script: bytes) -> None:
 
 
 def _quoted_values(monkeypatch, render) -> list[str]:
-    """The values PowerShell-quoted while ``render()`` runs: every ps_single_quoted call, however it
-    was imported, passes its value to escaping.refuse_control for "a PowerShell string"."""
-    import generator.escaping as escaping
-
-    seen: list[str] = []
-    original = escaping.refuse_control
-
-    def spy(s, field, **kw):
-        if field == "a PowerShell string":
-            seen.append(s)
-        return original(s, field, **kw)
-
-    monkeypatch.setattr(escaping, "refuse_control", spy)
-    render()
-    return seen
+    return pwsh_syntax.quoted_values(monkeypatch, render)
 
 
 def test_every_value_is_quoted_exactly_once(script: bytes, monkeypatch) -> None:

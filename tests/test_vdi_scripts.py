@@ -145,21 +145,7 @@ def test_config_values_only_in_single_quoted_literals(named_script) -> None:
 
 
 def _quoted_values(monkeypatch, render) -> list[str]:
-    """The values ps_single_quoted quotes while ``render()`` runs (it passes each one to
-    escaping.refuse_control for "a PowerShell string")."""
-    import generator.escaping as escaping
-
-    seen: list[str] = []
-    original = escaping.refuse_control
-
-    def spy(s, field, **kw):
-        if field == "a PowerShell string":
-            seen.append(s)
-        return original(s, field, **kw)
-
-    monkeypatch.setattr(escaping, "refuse_control", spy)
-    render()
-    return seen
+    return pwsh_syntax.quoted_values(monkeypatch, render)
 
 
 @pytest.mark.parametrize("name", sorted(SCRIPTS))
