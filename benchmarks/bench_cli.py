@@ -20,7 +20,8 @@ source tree; elsewhere: the installed package); the output says which.  `--mdege
 installed entry point (e.g. .venv/bin/mdegen) instead; the two baselines always run under this
 interpreter.
 
-One untimed warm-up round (byte-code caches, page cache), then N rounds; every round runs each
+One untimed warm-up round (byte-code caches, written even where PYTHONDONTWRITEBYTECODE is set,
+as pip does for an install; page cache), then N rounds; every round runs each
 command once, the starting command rotating from round to round, so that machine noise and
 ordering effects hit all commands alike.  Every mdegen command must exit 0; otherwise its stderr
 is printed and the script exits 1.
@@ -72,10 +73,17 @@ class CommandFailed(Exception):
         self.stderr = proc.stderr.decode(errors="replace")
 
 
+# Users run an installed mdegen, whose byte code pip compiled. A PYTHONDONTWRITEBYTECODE=1 in the
+# environment (some sandboxes set it) would make every run from the source tree compile every
+# module again, which users never pay: the children run without it, and the warm-up round writes
+# the caches (__pycache__ is ignored by git).
+_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def _run(argv: list[str]) -> float:
     t0 = time.perf_counter()
     proc = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.PIPE, check=False)
+                          stderr=subprocess.PIPE, check=False, env=_ENV)
     elapsed = time.perf_counter() - t0
     if proc.returncode != 0:
         raise CommandFailed(argv, proc)
