@@ -598,9 +598,11 @@ def loads(text: str, *, source: str = "<config>", base_dir: Path | None = None) 
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         problem = exc.problem or str(exc)
-        # A constructor's refusal (duplicate key, impossible date) is no syntax error: say it plainly.
-        prefix = "" if isinstance(exc, yaml.constructor.ConstructorError) else "YAML syntax error: "
-        raise ConfigError(f"{prefix}{problem}", path=source, line=line) from None
+        # A constructor's refusal (duplicate key, impossible date) is no syntax error: say it plainly,
+        # and name the field where the document's structure is readable (it is: only a value failed).
+        if isinstance(exc, yaml.constructor.ConstructorError):
+            raise ConfigError(problem, path=source, line=line, field=_field_at(text, mark)) from None
+        raise ConfigError(f"YAML syntax error: {problem}", path=source, line=line) from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"YAML syntax error: {exc}", path=source) from None
     if data is None:
@@ -625,6 +627,35 @@ def loads(text: str, *, source: str = "<config>", base_dir: Path | None = None) 
         raise _validation_error(exc, root, source) from None
     cfg._lines = _lines(root)
     return cfg
+
+
+def _field_at(text: str, mark: yaml.Mark | None) -> str | None:
+    """The field whose key or value node starts at ``mark`` (None when unknown)."""
+    if mark is None:
+        return None
+    try:
+        root = yaml.compose(text, Loader=_PyYamlLoader)
+    except yaml.YAMLError:
+        return None
+    found: list[tuple[Any, ...]] = []
+
+    def walk(node: yaml.Node, loc: tuple[Any, ...]) -> None:
+        if (node.start_mark.line, node.start_mark.column) == (mark.line, mark.column) and loc:
+            found.append(loc)
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                name = key.value if isinstance(key, yaml.ScalarNode) else "?"
+                if (key.start_mark.line, key.start_mark.column) == (mark.line, mark.column):
+                    found.append(loc + (name,))
+                walk(value, loc + (name,))
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                walk(item, loc + (i,))
+
+    if root is not None:
+        walk(root, ())
+    found = [loc for loc in found if "?" not in loc]         # a complex key has no name to give
+    return _field_name(max(found, key=len)) if found else None
 
 
 def _lines(root: yaml.Node | None) -> dict[tuple[Any, ...], int]:

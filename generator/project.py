@@ -247,8 +247,9 @@ def read_packages(config: Config, needed: tuple[str, ...], *, now: dt.datetime, 
         if offboarding.kind is not PackageKind.OFFBOARDING:
             raise PackageError(f"{_where(config, source, 'offboarding')}: {offboarding.source.name} is not an "
                                f"offboarding script (it is {offboarding.kind.value})")
+        where = _where(config, source, "offboarding")
         _checked(config, source, "offboarding",
-                 lambda: warnings.extend(portal.check_offboarding_expiry(
+                 lambda: warnings.extend(f"{where}: {w}" for w in portal.check_offboarding_expiry(
                      offboarding, now, config.packages.offboarding_warn_days)),
                  lambda: portal.check_unattended(offboarding, purpose.replace("onboarding", "offboarding")),
                  lambda: onboarding is None or portal.check_same_org(onboarding, offboarding))

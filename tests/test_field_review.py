@@ -174,3 +174,22 @@ def test_an_expired_interactive_offboarding_script_reports_both(tmp_path, capsys
     assert cli.main(["sccm-package", "-c", str(cfg), "-o", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert f"{cfg}:4: packages.offboarding: " in err and "EXPIRED" in err and "interactive" in err
+
+
+@pytest.mark.parametrize("text, expected", [
+    ('version: 1\nrelease: {version: "1", date: 2026-02-30}\n', "x:2: release.date: '2026-02-30' is not a date"),
+    ("version: 1\norganization: a\norganization: b\n", "x:3: organization: duplicate key 'organization'"),
+    ("version: 1\ntargets:\n  - name: A\n    name: B\n", "x:4: targets[0].name: duplicate key 'name'"),
+])
+def test_yaml_value_errors_name_the_field(text, expected):
+    with pytest.raises(ConfigError) as info:
+        config_mod.loads(text, source="x")
+    assert str(info.value).startswith(expected), str(info.value)
+
+
+def test_offboarding_expiry_warning_names_the_config_line(tmp_path):
+    (tmp_path / "off.cmd").write_bytes(synthetic.offboarding_script(
+        expires=dt.datetime.combine(TODAY, dt.time(18), dt.timezone.utc)))
+    text = BASE.replace("packages: {onboarding: on.cmd}", "packages: {onboarding: on.cmd, offboarding: off.cmd}")
+    (warning,) = [w for w in _project(tmp_path, text).warnings if "expires" in w]
+    assert warning.startswith("mdegen.yaml:4: packages.offboarding: ") and "expires in 6 hours" in warning

@@ -743,7 +743,8 @@ try {
         }
     }
 
-    # 6. The startup entry in scripts.ini / psscripts.ini: UTF-16LE with BOM, hidden, as GPMC writes it.
+    # 6. The startup entry in scripts.ini / psscripts.ini, merged here and written in step 8 (UTF-16LE
+    # with BOM, hidden, as GPMC writes it).
     $step = 'Register the startup script'
     $object = $iniPath
     $iniExists = Test-Path -LiteralPath $iniPath -PathType Leaf
@@ -760,28 +761,11 @@ try {
         Stop-VdiSetup -Step $step -Object $object -Reason ('The file cannot be read: {0}.' -f $merged.Problem) -Fix ('Repair {0} (the image''s list of startup scripts), or delete it if it holds nothing you need, then run again.' -f $iniPath)
     }
     $entry = ('[{0}] entry {1}: {2} {3}' -f $LocalGpo.StartupSection, $merged.Index, $Pool.CmdLine, $Pool.Parameters).TrimEnd()
-    $iniChanged = $false
-    $outcome = 'created'
-    if ($iniExists) {
-        $outcome = 'updated'
-    }
-    if (-not $merged.Changed) {
-        Add-Result -Kind 'Scripts INI' -Name $LocalGpo.ScriptsIni -Outcome 'unchanged' -Detail $entry
-    }
-    elseif ($PSCmdlet.ShouldProcess($iniPath, ('Add startup entry {0}: {1}' -f $merged.Index, $Pool.CmdLine))) {
-        if (-not (Test-Path -LiteralPath $scriptsDir -PathType Container)) {
-            $null = New-Item -ItemType Directory -Path $scriptsDir -Force -Confirm:$false
-        }
-        Write-IniFile -Path $iniPath -Text $merged.Text -Encoding (New-Object System.Text.UnicodeEncoding($false, $true)) -Hidden
-        $iniChanged = $true
-        Add-Result -Kind 'Scripts INI' -Name $LocalGpo.ScriptsIni -Outcome $outcome -Detail $entry
-    }
-    else {
-        $iniChanged = [bool] $WhatIfPreference
-        Add-Result -Kind 'Scripts INI' -Name $LocalGpo.ScriptsIni -Outcome (Get-SkippedOutcome -Planned $outcome) -Detail $entry
-    }
+    $iniMerged = $merged
 
-    # 7. gpt.ini: the Scripts extension listed, the machine version raised.
+    # 7. gpt.ini before the scripts INI: the machine version is raised first, so a run that stops
+    # between the two writes leaves an entry still to add, and the next run raises the version again
+    # (harmless) instead of leaving a new entry that Group Policy never picks up.
     $step = 'Update the local gpt.ini'
     $object = $gptPath
     $gptExists = Test-Path -LiteralPath $gptPath -PathType Leaf
@@ -795,7 +779,7 @@ try {
         $sections = $read.Sections
         $outcome = 'updated'
     }
-    $merged = Merge-GptIni -Sections $sections -NewFile $LocalGpo.GptNew -GeneralName $LocalGpo.GptSection -NamesKey $LocalGpo.GptNamesKey -VersionKey $LocalGpo.GptVersionKey -Cse $LocalGpo.ScriptsCse -Tool $LocalGpo.ScriptsTool -ScriptsChanged $iniChanged
+    $merged = Merge-GptIni -Sections $sections -NewFile $LocalGpo.GptNew -GeneralName $LocalGpo.GptSection -NamesKey $LocalGpo.GptNamesKey -VersionKey $LocalGpo.GptVersionKey -Cse $LocalGpo.ScriptsCse -Tool $LocalGpo.ScriptsTool -ScriptsChanged $iniMerged.Changed
     if ($null -ne $merged.Problem) {
         Stop-VdiSetup -Step $step -Object $object -Reason ('The file cannot be merged: {0}.' -f $merged.Problem) -Fix ('Repair {0}, or delete it to have it written anew, then run again.' -f $gptPath)
     }
@@ -808,6 +792,27 @@ try {
     }
     else {
         Add-Result -Kind 'gpt.ini' -Name $gptPath -Outcome (Get-SkippedOutcome -Planned $outcome) -Detail $merged.Detail
+    }
+
+    # 8. The startup entry itself.
+    $step = 'Register the startup script'
+    $object = $iniPath
+    $outcome = 'created'
+    if ($iniExists) {
+        $outcome = 'updated'
+    }
+    if (-not $iniMerged.Changed) {
+        Add-Result -Kind 'Scripts INI' -Name $LocalGpo.ScriptsIni -Outcome 'unchanged' -Detail $entry
+    }
+    elseif ($PSCmdlet.ShouldProcess($iniPath, ('Add startup entry {0}: {1}' -f $iniMerged.Index, $Pool.CmdLine))) {
+        if (-not (Test-Path -LiteralPath $scriptsDir -PathType Container)) {
+            $null = New-Item -ItemType Directory -Path $scriptsDir -Force -Confirm:$false
+        }
+        Write-IniFile -Path $iniPath -Text $iniMerged.Text -Encoding (New-Object System.Text.UnicodeEncoding($false, $true)) -Hidden
+        Add-Result -Kind 'Scripts INI' -Name $LocalGpo.ScriptsIni -Outcome $outcome -Detail $entry
+    }
+    else {
+        Add-Result -Kind 'Scripts INI' -Name $LocalGpo.ScriptsIni -Outcome (Get-SkippedOutcome -Planned $outcome) -Detail $entry
     }
 }
 catch {
