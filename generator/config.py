@@ -20,6 +20,7 @@ from pydantic import (
     Field,
     PrivateAttr,
     ValidationError,
+    ValidationInfo,
     field_validator,
 )
 
@@ -246,6 +247,10 @@ class Target(StrictModel):
     domain_controllers: bool | Literal["only"] = Field(
         default=False, description="false: member servers only (ProductType 3); true: member servers and domain "
                                    "controllers (ProductType 2); only: domain controllers only, e.g. for a GPO of their own.")
+    agent: Literal["defenderdt", "unified", "mma"] | None = Field(
+        default=None, validate_default=True, description="For 2008r2, 2012r2 and 2016 (which need an agent before they onboard): defenderdt "
+                                  "(the Defender deployment tool), unified (md4ws.msi with install.ps1; 2012r2 and 2016 "
+                                  "only) or mma (the retired Microsoft Monitoring Agent, for old estates).")
     settings: Settings = Field(default_factory=Settings, description="Overrides of the top-level settings for this target.")
 
     @field_validator("os", mode="before")
@@ -258,15 +263,40 @@ class Target(StrictModel):
         for item in v:
             if not isinstance(item, (str, int)) or isinstance(item, bool):
                 raise ValueError(f"{item!r} is not a release: list release names such as {choices}")
-            text = str(item).strip().lower()
-            if isinstance(text, str) and text.replace("windows server", "").strip() in releases.AGENT_RELEASE_SPELLINGS:
-                raise ValueError(
-                    f"{item!r}: Windows Server 2008 R2, 2012 R2 and 2016 need an agent (the unified installer, "
-                    "the Defender deployment tool or MMA) before onboarding; this mdegen supports 2019 and later")
+            text = str(item).strip().lower().replace("windows server", "").strip()
+            text = releases.ALIASES.get(text, text)
+            if text in releases.UNSUPPORTED:
+                raise ValueError(f"{item!r}: Windows Server {text} is out of support and no Defender for Endpoint "
+                                 "route onboards it; the oldest release is 2008r2 (SP1)")
             out.append(text)
         if len(set(out)) != len(out):
             raise ValueError("lists a release twice")
         return out
+
+    @field_validator("agent")
+    @classmethod
+    def _agent(cls, v: str | None, info: ValidationInfo) -> str | None:
+        chosen = releases.canonical(info.data.get("os") or ())
+        if not chosen:
+            return v                                        # os itself failed: reported there
+        needing = [r for r in chosen if r.agents]
+        if needing and len(needing) != len(chosen):
+            raise ValueError("a target holds either releases that need an agent (2008r2, 2012r2, 2016) or releases "
+                             "that onboard by themselves (2019 and later), not both: split it into two targets")
+        if not needing:
+            if v is not None:
+                raise ValueError(f"{', '.join(r.key for r in chosen)} {'onboards' if len(chosen) == 1 else 'onboard'} "
+                                 "without an agent: remove agent")
+            return v
+        if v is None:
+            raise ValueError(f"{', '.join(r.key for r in chosen)} {'needs' if len(chosen) == 1 else 'need'} an agent "
+                             "before onboarding: set agent to "
+                             "defenderdt, unified (2012r2 and 2016 only) or mma")
+        wrong = [r.key for r in chosen if v not in r.agents]
+        if wrong:
+            raise ValueError(f"{v} does not onboard {', '.join(wrong)}: use "
+                             + " or ".join(a for a in releases.AGENTS if all(a in r.agents for r in chosen)))
+        return v
 
     def builds(self) -> tuple[str, ...]:
         return releases.builds_of(releases.canonical(self.os))

@@ -52,7 +52,9 @@ class ResolvedTarget:
     releases: tuple[WindowsRelease, ...]
     product_types: tuple[int, ...]          # ascending: 2 domain controller, 3 member server
     settings: Settings                      # top-level settings with the target's overrides
-    onboarding: Payload | None = None       # None when no kit asked for the onboarding package
+    onboarding: Payload | None = None       # None when no kit asked for the onboarding package, or
+                                            # for a down-level target (its agent's payloads come later)
+    agent: str | None = None                # defenderdt | unified | mma for 2008 R2 SP1, 2012 R2, 2016
 
     @property
     def field(self) -> str:
@@ -95,6 +97,18 @@ class ResolvedTarget:
         return _PASSIVE_MODE_TEXT[self.settings.passive_mode]
 
 
+def refuse_agent_targets(project: "Project", kit_label: str) -> None:
+    """Raise ConfigError naming the first down-level target: the agents' payloads (DefenderDT, the
+    unified agent, MMA) are not in this release yet, so no kit can deploy them."""
+    from generator.errors import ConfigError
+
+    for t in project.targets:
+        if t.agent is not None:
+            raise ConfigError(f"the {kit_label} kit cannot deploy the {t.agent} agent yet: this release of mdegen "
+                              f"onboards Windows Server 2019 and later; leave target {t.name!r} out for now",
+                              path=project.source, field=f"{t.field}.agent")
+
+
 def resolve_target(target: Target, settings: Settings | None = None, *, index: int | None = None,
                    onboarding: PortalPackage | None = None) -> ResolvedTarget:
     """One config target resolved: ``settings`` are the top-level settings it overrides."""
@@ -106,7 +120,8 @@ def resolve_target(target: Target, settings: Settings | None = None, *, index: i
         releases=releases.canonical(target.os),
         product_types=tuple(sorted(target.product_types())),
         settings=merged,
-        onboarding=None if onboarding is None else payloads.portal_onboarding(onboarding, merged),
+        onboarding=None if onboarding is None or target.agent else payloads.portal_onboarding(onboarding, merged),
+        agent=target.agent,
     )
 
 

@@ -34,7 +34,9 @@ class WindowsRelease:
     short: str                      # "2019", for compact names ("Windows Server 2019, 2022, SAC")
     version: str                    # NT version: "10.0"
     builds: tuple[str, ...]         # Win32_OperatingSystem.BuildNumber values, as strings
-    agent: str | None = None        # what must be installed first; None: the script onboards by itself
+    # The agents that can onboard it (issue 10's routes), first installed, then onboarded: empty
+    # where the portal's onboarding script onboards it by itself.
+    agents: tuple[str, ...] = ()
     # Win32_OperatingSystem.OperatingSystemSKU values that report a server product type with one of
     # these builds but are no server (Windows 10/11 Enterprise multi-session: 175).
     never_skus: tuple[int, ...] = ()
@@ -45,12 +47,26 @@ class WindowsRelease:
         return tuple(f"{self.version}.{b}" for b in self.builds)
 
 
-# Releases the portal's onboarding script onboards by itself (no agent first). SAC covers the
-# Semi-Annual Channel releases 1803 to 20H2 and the Annual Channel 23H2; 1809 shares build 17763
-# with Server 2019. The order is the canonical order of every list mdegen writes.
+# The agents of the down-level releases (mde-2026.md §B-§D, as of 2026): the Defender deployment
+# tool (DefenderDT.exe with a .onboarding file; 2008 R2 SP1's MMA-free agent, and it installs or
+# upgrades the unified agent), the unified agent (md4ws.msi with Microsoft's install.ps1; 2012 R2
+# and 2016 only) and the retired Microsoft Monitoring Agent, kept as the legacy route.
+DEFENDERDT = "defenderdt"
+UNIFIED = "unified"
+MMA = "mma"
+AGENTS = (DEFENDERDT, UNIFIED, MMA)
+
+# Releases the portal's onboarding script onboards by itself (no agent first) and, first, the
+# down-level releases that need an agent. SAC covers the Semi-Annual Channel releases 1803 to 20H2
+# and the Annual Channel 23H2; 1809 shares build 17763 with Server 2019. The order is the canonical
+# order of every list mdegen writes. Windows 7 SP1, 8.1 and 10 1607 share the down-level builds:
+# only ProductType (1) tells them apart, as for the newer releases.
 # Every release excludes multi-session by SKU, also 2022 whose build no multi-session release has
 # today: one rule for all is easier to read in GPMC than a rule that depends on the build list.
 RELEASES: tuple[WindowsRelease, ...] = (
+    WindowsRelease("2008r2", "Windows Server 2008 R2 SP1", "2008 R2", "6.1", ("7601",), agents=(DEFENDERDT, MMA)),
+    WindowsRelease("2012r2", "Windows Server 2012 R2", "2012 R2", "6.3", ("9600",), agents=(DEFENDERDT, UNIFIED, MMA)),
+    WindowsRelease("2016", "Windows Server 2016", "2016", "10.0", ("14393",), agents=(DEFENDERDT, UNIFIED, MMA)),
     WindowsRelease("2019", "Windows Server 2019", "2019", "10.0", ("17763",), never_skus=(MULTI_SESSION_SKU,)),
     WindowsRelease("2022", "Windows Server 2022", "2022", "10.0", ("20348",), never_skus=(MULTI_SESSION_SKU,)),
     WindowsRelease("2025", "Windows Server 2025", "2025", "10.0", ("26100",), never_skus=(MULTI_SESSION_SKU,)),
@@ -59,9 +75,10 @@ RELEASES: tuple[WindowsRelease, ...] = (
 )
 BY_KEY: dict[str, WindowsRelease] = {r.key: r for r in RELEASES}
 
-# Releases that need an agent (the unified md4ws installer, DefenderDT or MMA) before onboarding,
-# in the spellings admins use. No kit supports them yet; the config refuses them with this reason.
-AGENT_RELEASE_SPELLINGS = frozenset({"2008r2", "2008 r2", "2008r2sp1", "2012r2", "2012 r2", "2012", "2016"})
+# Other spellings admins use for the down-level releases.
+ALIASES = {"2008 r2": "2008r2", "2008r2sp1": "2008r2", "2008 r2 sp1": "2008r2", "2012 r2": "2012r2"}
+# Releases no route onboards: Windows Server 2012 (not R2) and earlier are out of support.
+UNSUPPORTED = frozenset({"2012", "2008", "2003"})
 
 DEFAULT_RELEASES = ("2019", "2022", "2025")
 

@@ -11,9 +11,8 @@ traps it is written to avoid:
   ``ProductType`` tells them apart: 1 workstation, 2 domain controller, 3 member server. It is a
   number (uint32) and is compared as one, with each wanted value listed (never ``<> 1``).
 
-``Version LIKE "10.0.%"`` is left out on purpose: every build mdegen targets is an NT 10.0 build
-and the build-number equality is already exact, so it would add an evaluation without narrowing
-anything.
+``Version LIKE ...`` is left out on purpose: the build-number equality is already exact (each
+build number belongs to one NT version), so it would add an evaluation without narrowing anything.
 
 The query is deterministic: builds sorted, product types ascending, one fixed layout.
 """
@@ -98,7 +97,8 @@ def wmi_filter_for(project: Project, target: ResolvedTarget) -> WmiFilter:
 # OperatingSystemSKU (175 multi-session, excluded as in the WMI filter, and as Microsoft's own AVD
 # collection recipe selects them). A client joins its collection after its first hardware
 # inventory, which runs shortly after the client installs.
-# Releases are told apart by SMS_R_System.Build, a *string* "10.0.<build>". As with the WMI filter,
+# Releases are told apart by SMS_R_System.Build, a *string* "<NT version>.<build>" ("6.3.9600",
+# "10.0.17763"), from the release table. As with the WMI filter,
 # builds are only ever compared for equality (IN), never ordered: "6.3.9600" > "10.0.17763" as text.
 
 CM_CLASS = "SMS_R_System"
@@ -131,11 +131,12 @@ def cm_collection_wql(target: ResolvedTarget) -> str:
     SMS_G_System_OPERATING_SYSTEM.ResourceId = SMS_R_System.ResourceId where
     SMS_G_System_OPERATING_SYSTEM.ProductType = 3 and SMS_G_System_OPERATING_SYSTEM.OperatingSystemSKU
     <> 175 and SMS_R_System.Build = "10.0.17763"``."""
-    builds = sorted(_builds(target), key=int)
+    _builds(target)
+    versions = sorted({v for r in target.releases for v in r.build_versions}, key=lambda v: int(v.rsplit(".", 1)[1]))
     columns = ",".join(f"{CM_CLASS}.{c}" for c in _CM_COLUMNS)
     conditions = [_wql_numbers(f"{CM_OS_CLASS}.ProductType", target.product_types)]
     conditions += [f"{CM_OS_CLASS}.OperatingSystemSKU <> {sku}" for sku in target.excluded_skus]
-    conditions.append(_wql_in(f"{CM_CLASS}.Build", [f"10.0.{b}" for b in builds]))
+    conditions.append(_wql_in(f"{CM_CLASS}.Build", versions))
     return (f"select {columns} from {CM_CLASS} inner join {CM_OS_CLASS} on "
             f"{CM_OS_CLASS}.ResourceId = {CM_CLASS}.ResourceId where {' and '.join(conditions)}")
 

@@ -77,6 +77,8 @@ class Resource:
 
 _WORKSTATIONS = [
     ("Windows 7 SP1", "6.1.7601"),
+    ("Windows 8.1", "6.3.9600"),
+    ("Windows 10 1607 / LTSB 2016", "10.0.14393"),
     ("Windows 10 1507", "10.0.10240"),
     ("Windows 10 1809 / LTSC 2019", "10.0.17763"),
     ("Windows 10 2004", "10.0.19041"),
@@ -123,28 +125,37 @@ def test_collection_matches_exactly_the_intended_resources(case: str) -> None:
 
 
 _RELEASES = [r.key for r in RELEASES]
+# A target holds releases that onboard by themselves, or down-level ones with an agent (mma onboards
+# each of them), never both.
+_OS_AND_AGENT = st.one_of(
+    st.lists(st.sampled_from([r.key for r in RELEASES if not r.agents]), min_size=1, max_size=4, unique=True)
+    .map(lambda os: (os, None)),
+    st.lists(st.sampled_from([r.key for r in RELEASES if r.agents]), min_size=1, max_size=3, unique=True)
+    .map(lambda os: (os, "mma")))
 _TYPES = {False: {3}, True: {2, 3}, "only": {2}}
 
 
-@given(os=st.lists(st.sampled_from(_RELEASES), min_size=1, max_size=4, unique=True),
+@given(spec=_OS_AND_AGENT,
        dcs=st.sampled_from([False, True, "only"]))
-def test_any_target_matches_its_builds_and_kinds_only(os: list[str], dcs: bool | str) -> None:
-    target = resolve_target(Target(name="T", os=os, domain_controllers=dcs))
+def test_any_target_matches_its_builds_and_kinds_only(spec: tuple[list[str], str | None], dcs: bool | str) -> None:
+    os, agent = spec
+    target = resolve_target(Target(name="T", os=os, agent=agent, domain_controllers=dcs))
     query = cm_collection_wql(target)
-    builds = {f"10.0.{b}" for r in os for b in BY_KEY[r].builds}
+    builds = {v for r in os for v in BY_KEY[r].build_versions}
     for r in RESOURCES:
         expected = r.build in builds and r.product_type in _TYPES[dcs] and not r.multi_session
         assert matches(query, r.row()) == expected, r.caption
     # The same target however the config orders its releases: one query text.
-    assert cm_collection_wql(resolve_target(Target(name="T", os=list(reversed(os)), domain_controllers=dcs))) == query
+    assert cm_collection_wql(resolve_target(Target(name="T", os=list(reversed(os)), agent=agent, domain_controllers=dcs))) == query
 
 
-@given(os=st.lists(st.sampled_from(_RELEASES), min_size=1, max_size=4, unique=True),
+@given(spec=_OS_AND_AGENT,
        dcs=st.sampled_from([False, True, "only"]))
-def test_queries_only_test_equality(os: list[str], dcs: bool | str) -> None:
+def test_queries_only_test_equality(spec: tuple[list[str], str | None], dcs: bool | str) -> None:
     """Structural guard: Build only by string equality (= or IN), never ordered or LIKE; product type
     and SKU only as numbers, the SKU only excluded; the OS name of discovery data never read."""
-    q = parse_wql(cm_collection_wql(resolve_target(Target(name="T", os=os, domain_controllers=dcs))))
+    os, agent = spec
+    q = parse_wql(cm_collection_wql(resolve_target(Target(name="T", os=os, agent=agent, domain_controllers=dcs))))
     assert q.cls == "SMS_R_System" and [j.cls for j in q.joins] == [CM_OS_CLASS]
     assert q.joins[0].left == (CM_OS_CLASS, "ResourceId") and q.joins[0].right == ("SMS_R_System", "ResourceId")
     comparisons = _comparisons(q.where)
@@ -152,7 +163,7 @@ def test_queries_only_test_equality(os: list[str], dcs: bool | str) -> None:
                                                       (CM_OS_CLASS, "OperatingSystemSKU")}
     for c in comparisons:
         if c.prop == "Build":
-            assert c.op in ("=", "IN") and all(re.fullmatch(r"10\.0\.\d{5}", v) for v in c.values)
+            assert c.op in ("=", "IN") and all(re.fullmatch(r"\d+\.\d\.\d{4,5}", v) for v in c.values)
             assert list(c.values) == sorted(c.values, key=lambda v: int(v.rsplit(".", 1)[1]))
         elif c.prop == "ProductType":
             assert c.op == "=" and len(c.values) == 1 and c.value in _TYPES[dcs]

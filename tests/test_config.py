@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -184,10 +185,39 @@ def test_overlapping_targets_refused():
     assert err.field == "targets" and "20348" in err.reason and "exactly one" in err.reason
 
 
-@pytest.mark.parametrize("release", ["2016", "2012r2", "'2008 R2'"])
-def test_agent_releases_refused_for_now(release):
+@pytest.mark.parametrize("release", ["2016", "2012r2", "'2008 R2'", "'2012 R2'"])
+def test_down_level_releases_need_their_agent(release):
     err = _error(GOOD + f"targets:\n  - name: Old\n    os: [{release}]\n")
-    assert err.field == "targets[0].os" and "agent" in err.reason
+    assert err.field == "targets[0].agent" and "need" in err.reason and "agent" in err.reason
+    cfg = config.loads(GOOD + f"targets:\n  - name: Old\n    os: [{release}]\n    agent: defenderdt\n", source="x")
+    assert cfg.targets[0].agent == "defenderdt"
+
+
+@pytest.mark.parametrize("targets, field, words", [
+    ("[{name: A, os: [2008r2], agent: unified}]", "targets[0].agent", "unified does not onboard 2008r2"),
+    ("[{name: A, os: [2016, 2019], agent: mma}]", "targets[0].agent", "not both"),
+    ("[{name: A, os: [2019], agent: mma}]", "targets[0].agent", "remove agent"),
+    ("[{name: A, os: [2012]}]", "targets[0].os", "out of support"),
+    ("[{name: A, os: [2016], agent: sccm}]", "targets[0].agent", "must be one of"),
+])
+def test_agent_choices_are_checked_per_release(targets, field, words):
+    err = _error(GOOD + f"targets: {targets}\n")
+    assert err.field == field and words in err.reason, (err.field, err.reason)
+
+
+def test_kits_refuse_down_level_targets_until_their_agents_are_built(tmp_path):
+    from generator import kits, synthetic
+    import scenarios
+
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "WindowsDefenderATPOnboardingPackage.zip").write_bytes(synthetic.onboarding_zip())
+    text = GOOD + "targets:\n  - {name: Old, os: [2016], agent: unified}\n"
+    cfg = config.loads(text, source="mdegen.yaml", base_dir=tmp_path)
+    for kit in (kits.GPO, kits.SCCM):
+        project = scenarios.project_of(cfg, kit, today=dt.date(2026, 11, 28))
+        with pytest.raises(ConfigError) as info:
+            kit.check(project)
+        assert info.value.field == "targets[0].agent" and "cannot deploy the unified agent yet" in info.value.reason
 
 
 def test_target_names():

@@ -76,6 +76,9 @@ _SERVERS = [
     ("Windows Server 2025", "10.0.26100"),
 ]
 _WORKSTATIONS = [
+    ("Windows 7 SP1", "6.1.7601"),                  # the builds of 2008 R2 SP1, 2012 R2 and 2016
+    ("Windows 8.1", "6.3.9600"),
+    ("Windows 10 1607 / LTSB 2016", "10.0.14393"),
     ("Windows 10 1507", "10.0.10240"),
     ("Windows 10 1809 / LTSC 2019", "10.0.17763"),
     ("Windows 10 2004", "10.0.19041"),
@@ -158,6 +161,12 @@ CASES = {
     "domain controllers only": ([{"name": "DCs", "os": ["2022", "2025"], "domain_controllers": "only"}],
                                 _dc(_2022, _2025)),
     "2022 and 2025": ([{"name": "New", "os": ["2025", "2022"]}], _member(_2022, _2025)),
+    "2012 R2 and 2016, unified agent": ([{"name": "Old", "os": ["2016", "2012r2"], "agent": "unified"}],
+                                        _member("Windows Server 2012 R2", "Windows Server 2016")),
+    "2008 R2 SP1 DCs, DefenderDT": ([{"name": "Old DCs", "os": ["2008r2"], "agent": "defenderdt",
+                                      "domain_controllers": "only"}], _dc("Windows Server 2008 R2 SP1")),
+    "2016 members and DCs, MMA": ([{"name": "MMA", "os": ["2016"], "agent": "mma", "domain_controllers": True}],
+                                  _member("Windows Server 2016") | _dc("Windows Server 2016")),
 }
 
 
@@ -187,12 +196,20 @@ def test_default_target_query_text() -> None:
 
 
 _RELEASES = [r.key for r in RELEASES]
+# A target holds releases that onboard by themselves, or down-level ones with an agent (mma onboards
+# each of them), never both.
+_OS_AND_AGENT = st.one_of(
+    st.lists(st.sampled_from([r.key for r in RELEASES if not r.agents]), min_size=1, max_size=4, unique=True)
+    .map(lambda os: (os, None)),
+    st.lists(st.sampled_from([r.key for r in RELEASES if r.agents]), min_size=1, max_size=3, unique=True)
+    .map(lambda os: (os, "mma")))
 
 
-@given(os=st.lists(st.sampled_from(_RELEASES), min_size=1, max_size=4, unique=True),
+@given(spec=_OS_AND_AGENT,
        dcs=st.sampled_from([False, True, "only"]))
-def test_any_target_matches_its_builds_and_product_types_only(os: list[str], dcs: bool | str) -> None:
-    target = resolve_target(Target(name="T", os=os, domain_controllers=dcs))
+def test_any_target_matches_its_builds_and_product_types_only(spec: tuple[list[str], str | None], dcs: bool | str) -> None:
+    os, agent = spec
+    target = resolve_target(Target(name="T", os=os, agent=agent, domain_controllers=dcs))
     query = wql_for(target)
     builds = {b for r in os for b in BY_KEY[r].builds}
     ptypes = {"only": {2}, True: {2, 3}, False: {3}}[dcs]
@@ -200,13 +217,14 @@ def test_any_target_matches_its_builds_and_product_types_only(os: list[str], dcs
         expected = o.build in builds and o.product_type in ptypes and not o.multi_session
         assert wql_matches(query, o.row()) == expected, o.caption
     # Same builds however the config lists them: one query text.
-    assert wql_for(resolve_target(Target(name="T", os=list(reversed(os)), domain_controllers=dcs))) == query
+    assert wql_for(resolve_target(Target(name="T", os=list(reversed(os)), agent=agent, domain_controllers=dcs))) == query
 
 
-@given(os=st.lists(st.sampled_from(_RELEASES), min_size=1, max_size=4, unique=True), dcs=st.booleans())
-def test_queries_never_order_strings(os: list[str], dcs: bool) -> None:
+@given(spec=_OS_AND_AGENT, dcs=st.booleans())
+def test_queries_never_order_strings(spec: tuple[list[str], str | None], dcs: bool) -> None:
     """Structural guard: BuildNumber/Version only by string equality, ProductType only as a number."""
-    q = parse_wql(wql_for(resolve_target(Target(name="T", os=os, domain_controllers=dcs))))
+    os, agent = spec
+    q = parse_wql(wql_for(resolve_target(Target(name="T", os=os, agent=agent, domain_controllers=dcs))))
     for c in _comparisons(q.where):
         if c.prop in ("BuildNumber", "Version"):
             assert c.op == "=" and isinstance(c.value, str) and c.value.isdigit()

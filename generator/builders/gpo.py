@@ -35,7 +35,7 @@ from generator.policy import (
     registry_values,
     setting,
 )
-from generator.project import Project, ResolvedTarget
+from generator.project import Project, ResolvedTarget, refuse_agent_targets
 from generator.releases import DOMAIN_CONTROLLER, MEMBER_SERVER
 from generator.records import GpoDefinition, ImmediateTask, WmiFilter, braced
 from generator.targeting import wmi_filter_for
@@ -60,6 +60,7 @@ _ADVICE = {
 
 
 def check(project: Project) -> list[str]:
+    refuse_agent_targets(project, "GPO")
     if project.share is None:
         raise ConfigError(r"is required for the Group Policy kit: the UNC path the GPO task runs the "
                           r"onboarding script from, e.g. \\fs01.contoso.com\MDE$\Onboarding",

@@ -29,7 +29,7 @@ from generator.formats import pdf_sms
 from generator.handoff import checksum_rows, handoff_file
 from generator.payloads import Payload
 from generator.policy import describe, setting
-from generator.project import Project, ResolvedTarget
+from generator.project import Project, ResolvedTarget, refuse_agent_targets
 from generator.records import CmCompliance, CmPackage, CmProgram
 from generator.releases import MULTI_SESSION_SKU
 from generator.targeting import cm_collection_for
@@ -91,6 +91,7 @@ def unapplied_settings(target: ResolvedTarget) -> list[str]:
 def check(project: Project) -> list[str]:
     """The console limits package names to 50 characters: name the target whose name is too long.
     Settings the kit does not apply are warned about, target by target."""
+    refuse_agent_targets(project, "SCCM")
     warnings = []
     for t in project.targets:
         left = unapplied_settings(t)
