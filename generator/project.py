@@ -17,7 +17,7 @@ from pathlib import Path
 from generator import payloads, portal, releases
 from generator.config import DEFAULT_TARGET_NAME, Config, Settings, Target
 from generator.config import load as load_config
-from generator.errors import PackageError
+from generator.errors import ConfigError, PackageError
 from generator.payloads import Payload
 from generator.policy import ASR_RULES, inactive_in_passive_mode
 from generator.portal import PackageKind, PortalPackage
@@ -100,8 +100,6 @@ class ResolvedTarget:
 def refuse_agent_targets(project: "Project", kit_label: str) -> None:
     """Raise ConfigError naming the first down-level target: the agents' payloads (DefenderDT, the
     unified agent, MMA) are not in this release yet, so no kit can deploy them."""
-    from generator.errors import ConfigError
-
     for t in project.targets:
         if t.agent is not None:
             raise ConfigError(f"the {kit_label} kit cannot deploy the {t.agent} agent yet: this release of mdegen "
