@@ -280,3 +280,197 @@ def vdi_zip(*, optional_params: bool = False, **script_args: object) -> bytes:
     if optional_params:
         files += optional_params_files()
     return package_zip(files)
+
+
+# --- Agent files (generator.agents) -------------------------------------------------------------
+#
+# FAKE stand-ins for DefenderDT.exe, MMASetup-*.exe, md4ws.msi, install.ps1 and the DefenderDT
+# package's WindowsDefenderATP.onboarding: the file structure mdegen checks, and nothing else. The
+# programs hold no code (entry point 0, no sections with code); the MSI holds no tables; the
+# install.ps1 stops with FAKE_EXIT_CODE unless MDEGEN_FAKE_PACKAGE=run; every "signature" is
+# made-up bytes that start with the words FAKE mdegen.
+
+import struct  # noqa: E402  (kept with the agent fakes, which alone need it)
+
+from generator.agents import MSI_DATABASE_CLSID, OLE_SIGNATURE  # noqa: E402
+
+FAKE_MARK = b"FAKE mdegen"
+FAKE_INSTALL_PS1_VERSION = "1.20000101.0"       # the real script's version shape, a date no release has
+_PE_MACHINES = {"x64": 0x8664, "x86": 0x014C, "ARM64": 0xAA64}
+
+
+def _utf16z(text: str) -> bytes:
+    return text.encode("utf-16-le") + b"\0\0"
+
+
+def fake_pe(label: str, machine: str = "x64", signed: bool = False) -> bytes:
+    """A FAKE, minimal PE image: DOS header (``MZ``, e_lfanew 0x80) with a stub text, ``PE\\0\\0``,
+    a COFF header for ``machine`` ("x64", "x86" or "ARM64"), a PE32+ (PE32 for x86) optional header
+    with 16 data directories, one data-only section ``.fake`` holding "FAKE mdegen" and a
+    version-resource style ``OriginalFilename`` string (UTF-16LE) set to ``label``, and, when
+    ``signed``, a made-up WIN_CERTIFICATE that the security directory (entry 4) points at. It
+    has no code: the entry point is 0."""
+    if machine not in _PE_MACHINES:
+        raise ValueError(f"machine must be one of {', '.join(_PE_MACHINES)}, not {machine!r}")
+    plus = machine != "x86"
+    e_lfanew = 0x80
+    stub = b"FAKE mdegen stub: this is not a program.\r\n$"
+    dos = bytearray(e_lfanew)
+    dos[0:2] = b"MZ"
+    struct.pack_into("<I", dos, 0x3C, e_lfanew)
+    dos[0x40:0x40 + len(stub)] = stub
+
+    opt_size = (112 if plus else 96) + 16 * 8
+    file_align, sect_align = 0x200, 0x1000
+    headers_end = e_lfanew + 4 + 20 + opt_size + 40          # one section header
+    size_of_headers = -(-headers_end // file_align) * file_align
+
+    payload = (FAKE_MARK + f" stand-in for {label}; no code, not made by Microsoft.\0\0\0".encode("ascii"))
+    payload += b"\0" * (-len(payload) % 4)
+    payload += _utf16z("OriginalFilename") + b"\0\0" + _utf16z(label)
+    payload += b"\0" * (-len(payload) % file_align)
+    section_offset = size_of_headers
+    image_size = sect_align + -(-len(payload) // sect_align) * sect_align
+
+    cert = b""
+    if signed:
+        body = FAKE_MARK + f" Authenticode stand-in for {label}; no certificate verifies it.".encode("ascii")
+        body += _fake_bytes(f"pe-signature:{label}", 256)
+        body += b"\0" * (-(len(body) + 8) % 8)
+        cert = struct.pack("<IHH", len(body) + 8, 0x0200, 0x0002) + body   # WIN_CERT_TYPE_PKCS_SIGNED_DATA
+    cert_offset = section_offset + len(payload)
+
+    characteristics = 0x0022 if plus else 0x0102     # executable image + large-address-aware / 32-bit
+    coff = struct.pack("<HHIIIHH", _PE_MACHINES[machine], 1, 0, 0, 0, opt_size, characteristics)
+    if plus:
+        opt = struct.pack("<HBBIIIII", 0x20B, 14, 0, 0, len(payload), 0, 0, sect_align)
+        opt += struct.pack("<Q", 0x140000000)
+    else:
+        opt = struct.pack("<HBBIIIIII", 0x10B, 14, 0, 0, len(payload), 0, 0, sect_align, sect_align)
+        opt += struct.pack("<I", 0x400000)
+    opt += struct.pack("<IIHHHHHHIIIIHH", sect_align, file_align, 6, 0, 0, 0, 6, 0, 0,
+                       image_size, size_of_headers, 0, 3, 0x8160)     # console subsystem, ASLR/DEP/NX flags
+    if plus:
+        opt += struct.pack("<QQQQII", 0x100000, 0x1000, 0x100000, 0x1000, 0, 16)
+    else:
+        opt += struct.pack("<IIIIII", 0x100000, 0x1000, 0x100000, 0x1000, 0, 16)
+    dirs = [(0, 0)] * 16
+    if signed:
+        dirs[4] = (cert_offset, len(cert))           # a file offset, not an RVA, for this directory
+    opt += b"".join(struct.pack("<II", a, b) for a, b in dirs)
+    assert len(opt) == opt_size
+    section = struct.pack("<8sIIIIIIHHI", b".fake", len(payload), sect_align, len(payload), section_offset,
+                          0, 0, 0, 0, 0x40000040)     # initialised data, readable
+    head = bytes(dos) + b"PE\0\0" + coff + opt + section
+    return head + b"\0" * (size_of_headers - len(head)) + payload + cert
+
+
+def fake_msi(label: str = "md4ws.msi") -> bytes:
+    """A FAKE compound file shaped like an MSI: the D0 CF 11 E0 A1 B1 1A E1 header (version 3,
+    512-byte sectors), one FAT sector, a directory sector whose root entry carries the Windows
+    Installer database CLSID, and a sector of text that says "FAKE mdegen". It holds no tables."""
+    free, end, fat = 0xFFFFFFFF, 0xFFFFFFFE, 0xFFFFFFFD
+    header = bytearray(512)
+    header[0:8] = OLE_SIGNATURE
+    struct.pack_into("<HHHHH", header, 0x18, 0x3E, 3, 0xFFFE, 9, 6)
+    struct.pack_into("<IIIIIIIII", header, 0x28, 0, 1, 1, 0, 4096, end, 0, end, 0)
+    struct.pack_into("<109I", header, 0x4C, 0, *([free] * 108))
+    fat_sector = struct.pack("<128I", fat, end, end, *([free] * 125))
+    root = bytearray(128)
+    name = "Root Entry".encode("utf-16-le") + b"\0\0"
+    root[0:len(name)] = name
+    struct.pack_into("<HBB", root, 0x40, len(name), 5, 1)
+    struct.pack_into("<III", root, 0x44, free, free, free)
+    root[0x50:0x60] = MSI_DATABASE_CLSID.bytes_le
+    struct.pack_into("<IQ", root, 0x74, end, 0)
+    empty = bytearray(128)
+    struct.pack_into("<III", empty, 0x44, free, free, free)
+    directory = bytes(root) + bytes(empty) * 3
+    text = FAKE_MARK + f" stand-in for {label}: a compound file with no installer tables, not made by Microsoft.".encode("ascii")
+    filler = text + b"\0" * (512 - len(text))
+    return bytes(header) + fat_sector + directory + filler
+
+
+def _fake_ps_signature_block(label: str, size: int = 4000) -> str:
+    blob = base64.b64encode(b"FAKE-SIGNATURE-BLOCK-mdegen" + _fake_bytes(label, size)).decode("ascii")
+    lines = [f"# {blob[i:i + 64]}" for i in range(0, len(blob), 64)]
+    return "# SIG # Begin signature block\n" + "\n".join(lines) + "\n# SIG # End signature block\n"
+
+
+_FAKE_INSTALL_PS1 = """\
+<#
+    FAKE mdegen stand-in for Microsoft's install.ps1 (unified agent helper for md4ws.msi), version {version}.
+    Not made by Microsoft and not signed by anyone: the signature block below is made-up bytes.
+    It installs nothing: without MDEGEN_FAKE_PACKAGE=run it exits {fake_exit_code} at once.
+#>
+[CmdletBinding(DefaultParameterSetName = 'install')]
+param(
+    [Parameter(ParameterSetName = 'install')] [guid] $RemoveMMA,
+    [Parameter(ParameterSetName = 'install')] [string] $OnboardingScript,
+    [Parameter(ParameterSetName = 'install')] [Parameter(ParameterSetName = 'uninstall')] [string] $OffboardingScript,
+    [Parameter(ParameterSetName = 'install')] [Parameter(ParameterSetName = 'uninstall')] [switch] $UI,
+    [Parameter(ParameterSetName = 'install')] [switch] $Passive,
+    [Parameter(ParameterSetName = 'install')] [Parameter(ParameterSetName = 'uninstall')] [switch] $NoMSILog,
+    [Parameter(ParameterSetName = 'install')] [Parameter(ParameterSetName = 'uninstall')] [switch] $NoEtl,
+    [Parameter(ParameterSetName = 'install')] [hashtable] $ExtraWebRequestOptions,
+    [Parameter(ParameterSetName = 'install')] [switch] $DevMode,
+    [Parameter(ParameterSetName = 'uninstall', Mandatory)] [switch] $Uninstall
+)
+if ($env:MDEGEN_FAKE_PACKAGE -ne 'run') {{
+    Write-Host 'FAKE mdegen install.ps1: refusing to run (set MDEGEN_FAKE_PACKAGE=run in a sandbox).'
+    exit {fake_exit_code}
+}}
+Write-Host "FAKE mdegen install.ps1 would use $PSScriptRoot\\md4ws.msi ($($PSCmdlet.ParameterSetName))."
+exit 0
+"""
+
+
+def fake_install_ps1(version: str = FAKE_INSTALL_PS1_VERSION) -> bytes:
+    """A FAKE install.ps1: UTF-8 with BOM, CRLF, a param() block with the real script's parameter
+    names (facts from mde-2026.md §C, nothing of its code), a body that exits FAKE_EXIT_CODE unless
+    MDEGEN_FAKE_PACKAGE=run, and a made-up ``# SIG #`` block at the end."""
+    text = _FAKE_INSTALL_PS1.format(version=version, fake_exit_code=FAKE_EXIT_CODE)
+    text += "\n" + _fake_ps_signature_block(f"install.ps1:{version}")
+    return b"\xef\xbb\xbf" + to_crlf(text).encode("utf-8")
+
+
+def fake_defenderdt_onboarding(*, org_id: str = FAKE_ORG_ID, version: str = "2.11",
+                               datacenter: str = "WestEurope", expires: dt.datetime | None = None,
+                               package_guid: str | None = None,
+                               cert_not_after: dt.datetime = FAKE_CERT_NOT_AFTER) -> bytes:
+    """A FAKE WindowsDefenderATP.onboarding in the format generator.agents infers for it: the same
+    signed-blob JSON envelope as the .cmd's OnboardingInfo value (fake signatures and certificate),
+    unescaped, UTF-8 without BOM or trailing line end. ``expires`` adds an ``expirationTimestamp``
+    FILETIME to the body, where mdegen looks for the package's expiry (also inferred)."""
+    region, vortex = DATACENTERS.get(datacenter, ("weu", "EU"))
+    body: dict[str, object] = {
+        "previousOrgIds": [],
+        "orgId": org_id,
+        "geoLocationUrl": f"https://winatp-gw-{region}.microsoft.com/",
+        "datacenter": datacenter,
+        "vortexGeoLocation": vortex,
+        "version": version,
+    }
+    if package_guid is not None:
+        body["packageGuid"] = package_guid
+    if expires is not None:
+        if expires.tzinfo is None:
+            expires = expires.replace(tzinfo=_UTC)
+        body["expirationTimestamp"] = datetime_to_filetime(expires)
+    return signed_blob(body, cert_not_after=cert_not_after).encode("utf-8")
+
+
+def unified_agent_zip(*, with_onboarding_script: bool = False, version: str = FAKE_INSTALL_PS1_VERSION) -> bytes:
+    """A FAKE unified-agent package: md4ws.msi and install.ps1 side by side (plus, with
+    ``with_onboarding_script``, the FAKE Group Policy onboarding .cmd that install.ps1 is given)."""
+    files = [("md4ws.msi", fake_msi("md4ws.msi")), ("Install.ps1", fake_install_ps1(version))]
+    if with_onboarding_script:
+        files.append((GP_SCRIPT_NAME, onboarding_script("gp")))
+    return package_zip(files)
+
+
+def defenderdt_zip(*, expires: dt.datetime | None = None) -> bytes:
+    """A FAKE Defender deployment tool download: DefenderDT.exe (signed, x64) beside its
+    WindowsDefenderATP.onboarding."""
+    return package_zip([("DefenderDT.exe", fake_pe("DefenderDT.exe", signed=True)),
+                        ("WindowsDefenderATP.onboarding", fake_defenderdt_onboarding(expires=expires))])
