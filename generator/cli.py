@@ -151,6 +151,9 @@ def validate(
         if pkg is not None:
             out.append(f"{which} package: {pkg.source.name} ({pkg.kind.value}, org {pkg.facts.org_id}, "
                        f"version {pkg.facts.version})")
+    for field, agent_file in project_mod.read_agent_files(cfg, str(config)).items():
+        out.append(f"packages.{field}: {agent_file.source.name} ({agent_file.kind.value}, {agent_file.size} bytes, "
+                   f"sha256 {agent_file.sha256[:16]}...)")
     configured = policy.describe(cfg.settings)
     out.append(f"settings ({len(configured)} configured):")
     out += [f"  {s.field}: {text}  -> {s.title}" for s, text in configured] or ["  (none: no registry.pol will be written)"]

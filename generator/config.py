@@ -84,8 +84,20 @@ class Packages(StrictModel):
     vdi: Path | None = Field(default=None, description="Optional VDI onboarding package (zip with Onboard-NonPersistentMachine.ps1).")
     offboarding_warn_days: int = Field(default=3, ge=0, le=365, description="Warn when the offboarding "
                                        "script expires within this many days (an expired one is an error).")
+    # The down-level agents' files (targets with an agent), each read by content.
+    defenderdt: Path | None = Field(default=None, description="DefenderDT.exe, the Defender deployment tool "
+                                    "(targets with agent: defenderdt).")
+    defenderdt_onboarding: Path | None = Field(default=None, description="The DefenderDT package's "
+                                               "WindowsDefenderATP.onboarding file (agent: defenderdt).")
+    unified_msi: Path | None = Field(default=None, description="md4ws.msi, the unified agent's installer from the "
+                                     "portal (agent: unified).")
+    unified_script: Path | None = Field(default=None, description="Microsoft's install.ps1 for the unified agent, "
+                                        "signed, byte for byte (agent: unified).")
+    mma_setup: Path | None = Field(default=None, description="MMASetup-AMD64.exe, the Microsoft Monitoring Agent "
+                                   "setup (agent: mma).")
 
-    @field_validator("onboarding", "offboarding", "vdi", mode="before")
+    @field_validator("onboarding", "offboarding", "vdi", "defenderdt", "defenderdt_onboarding", "unified_msi",
+                     "unified_script", "mma_setup", mode="before")
     @classmethod
     def _path(cls, v: Any) -> Any:
         if isinstance(v, str):

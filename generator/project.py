@@ -27,6 +27,13 @@ from generator.releases import WindowsRelease
 _MDEGEN_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_DNS, "mdegen.invalid")
 
 PACKAGE_NAMES = ("onboarding", "offboarding", "vdi")
+# The down-level agents' files: packages.<field> -> the kind generator.agents reads it as, and the
+# files each agent needs.
+AGENT_FILES = {"defenderdt": "defenderdt", "defenderdt_onboarding": "defenderdt-onboarding",
+               "unified_msi": "unified-msi", "unified_script": "unified-script", "mma_setup": "mma-setup"}
+AGENT_NEEDS = {releases.DEFENDERDT: ("defenderdt", "defenderdt_onboarding"),
+               releases.UNIFIED: ("unified_msi", "unified_script"),
+               releases.MMA: ("mma_setup",)}
 
 
 def stable_guid(organization: str, *parts: str) -> uuid.UUID:
@@ -220,6 +227,32 @@ def _checked(config: Config, source: str, which: str, *checks) -> None:
             problems.append(str(exc))
     if problems:
         raise PackageError(f"{_where(config, source, which)}: " + "; also: ".join(problems))
+
+
+def read_agent_files(config: Config, source: str = "<config>") -> dict:
+    """Every configured agent file, read and checked by content (generator.agents), and each file a
+    target's agent needs present: {packages field: AgentFile}. Errors name the config line."""
+    from generator import agents
+
+    found = {}
+    for field, kind in AGENT_FILES.items():
+        path = config.package_path(field)
+        if path is None:
+            continue
+        where = _where(config, source, field)
+        if not path.is_file():
+            raise PackageError(f"{where}: {path} does not exist or is not a file "
+                               "(paths are relative to the config file's folder)")
+        try:
+            found[field] = agents.read_agent_file(path, kind)
+        except PackageError as exc:
+            raise PackageError(f"{where}: {exc}") from None
+    for i, target in enumerate(config.targets or ()):
+        for field in AGENT_NEEDS.get(target.agent, ()):
+            if field not in found:
+                raise ConfigError(f"is required for target {target.name!r} (agent: {target.agent})",
+                                  path=source, field=f"packages.{field}")
+    return found
 
 
 def _package_warnings(where: str, pkg: PortalPackage, now: dt.datetime) -> list[str]:

@@ -193,3 +193,40 @@ def test_offboarding_expiry_warning_names_the_config_line(tmp_path):
     text = BASE.replace("packages: {onboarding: on.cmd}", "packages: {onboarding: on.cmd, offboarding: off.cmd}")
     (warning,) = [w for w in _project(tmp_path, text).warnings if "expires" in w]
     assert warning.startswith("mdegen.yaml:4: packages.offboarding: ") and "expires in 6 hours" in warning
+
+
+# --- issue 10 groundwork: the agents' files are read and checked by validate ---------------------------
+
+
+def _downlevel(tmp_path: Path, **files: bytes) -> Path:
+    (tmp_path / "on.cmd").write_bytes(synthetic.onboarding_script())
+    lines = [f"  {field}: {field}.bin" for field in files]
+    for field, data in files.items():
+        (tmp_path / f"{field}.bin").write_bytes(data)
+    text = BASE.replace("packages: {onboarding: on.cmd}", "packages:\n  onboarding: on.cmd\n" + "\n".join(lines))
+    text += "targets:\n  - {name: Old, os: [2012r2, 2016], agent: unified}\n"
+    (tmp_path / "mdegen.yaml").write_text(text, encoding="utf-8")
+    return tmp_path / "mdegen.yaml"
+
+
+def test_validate_reads_the_agent_files(tmp_path, capsys):
+    config = _downlevel(tmp_path, unified_msi=synthetic.fake_msi("md4ws"), unified_script=synthetic.fake_install_ps1())
+    assert cli.main(["validate", "-c", str(config)]) == 2          # no kit deploys agents yet
+    out = capsys.readouterr()
+    assert "packages.unified_msi: unified_msi.bin (unified-msi" in out.out
+    assert "packages.unified_script: unified_script.bin (unified-script" in out.out
+    assert "cannot deploy the unified agent yet" in out.out
+
+
+def test_an_agent_file_that_is_not_what_it_claims_names_its_field(tmp_path, capsys):
+    config = _downlevel(tmp_path, unified_msi=synthetic.fake_pe("not-an-msi"), unified_script=synthetic.fake_install_ps1())
+    assert cli.main(["validate", "-c", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert f"{config}:" in err and "packages.unified_msi: " in err
+
+
+def test_a_missing_agent_file_names_its_field(tmp_path, capsys):
+    config = _downlevel(tmp_path, unified_msi=synthetic.fake_msi("md4ws"))
+    assert cli.main(["validate", "-c", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert "packages.unified_script: is required for target 'Old' (agent: unified)" in err
