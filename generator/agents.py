@@ -83,9 +83,10 @@ from pathlib import Path, PurePosixPath
 from generator.errors import PackageError
 # Private helpers of the portal reader, reused so both readers apply the same zip safety rules:
 # _read_zip (limits, entry names, links, encryption, sizes), _Limits, _find_blobs (the .cmd blob
-# line) and _GUID_RE. The public ones parse the blob's certificate and FILETIME.
-from generator.portal import (ONBOARDING_VALUE, PORTAL_ONBOARDING_PATH, BlobFacts, _find_blobs, _GUID_RE,
-                              _Limits, _read_zip, cloud_hint, filetime_to_datetime, parse_certificate)
+# line), _GUID_RE, and _line_ends/_fmt_dt so both report line ends and times alike. The public
+# ones parse the blob's certificate and FILETIME.
+from generator.portal import (ONBOARDING_VALUE, PORTAL_ONBOARDING_PATH, BlobFacts, _find_blobs, _fmt_dt, _GUID_RE,
+                              _Limits, _line_ends, _read_zip, cloud_hint, filetime_to_datetime, parse_certificate)
 
 # --- Names and limits ---------------------------------------------------------------------------
 
@@ -659,12 +660,6 @@ def _read_script(where: str, name: str, data: bytes, kind: AgentKind) -> tuple[d
     return {"script": script}, ("version",) if version else (), tuple(notes)
 
 
-def _line_ends(data: bytes) -> str:
-    crlf = data.count(b"\r\n")
-    lf = data.count(b"\n") - crlf
-    return ("crlf+lf" if crlf and lf else "crlf" if crlf else "lf" if lf else "none")
-
-
 # --- WindowsDefenderATP.onboarding ---------------------------------------------------------------
 
 
@@ -779,10 +774,6 @@ _READERS = {
 
 
 # --- Reporting ----------------------------------------------------------------------------------
-
-
-def _fmt_dt(when: dt.datetime) -> str:
-    return when.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _file_rows(f: AgentFile, now: dt.datetime | None) -> list[tuple[str, str]]:

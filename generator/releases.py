@@ -94,10 +94,6 @@ def builds_of(releases: "tuple[WindowsRelease, ...] | list[WindowsRelease]") -> 
     return tuple(sorted({b for r in releases for b in r.builds}))
 
 
-def all_builds() -> tuple[str, ...]:
-    return tuple(sorted({b for r in RELEASES for b in r.builds}))
-
-
 def server_kinds(product_types: tuple[int, ...]) -> str:
     """'member servers', 'member servers and domain controllers' or 'domain controllers'."""
     kinds = set(product_types)

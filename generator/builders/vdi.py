@@ -22,7 +22,8 @@ from generator.artifacts import OutputFile
 from generator.builders.gpo import TASK_AUTHOR, backup_folder, machine_policy_entries
 from generator.builders.import_script import render_import_script
 from generator.builders.policy_definitions import build_policy_definitions
-from generator.builders.vdi_scripts import RESEAL_FOLDER, render_install_script, render_reset_script
+from generator.builders.vdi_scripts import (INSTALL_SCRIPT_NAME, KIT_STARTUP_FOLDER, RESEAL_FOLDER, RESET_SCRIPT_NAME,
+                                            render_install_script, render_reset_script)
 from generator.errors import ConfigError
 from generator.formats import gpo_backup, gpscripts
 from generator.handoff import checksum_rows, handoff_file
@@ -70,14 +71,14 @@ def check(project: Project) -> list[str]:
 def _pool_files(project: Project, pool: ResolvedPool) -> list[OutputFile]:
     payload = pool.payload
     base = pool.stem
-    files = [OutputFile(f"{base}/Startup/{f.name}", f.data) for f in payload.files]
+    files = [OutputFile(f"{base}/{KIT_STARTUP_FOLDER}/{f.name}", f.data) for f in payload.files]
     ini_name = _INI[pool.mode]
     # What the install script leaves on a clean image: the reviewer reads exactly what lands.
     ini, _ = gpscripts.add_startup_script(None, payload.command)
     gpt, _ = gpscripts.add_machine_extension(None, gpscripts.SCRIPTS_CSE, gpscripts.SCRIPTS_TOOL_MACHINE, changed=True)
     files.append(OutputFile(f"{base}/{LOCAL_POLICY}/Machine/Scripts/{ini_name}", ini))
     files.append(OutputFile(f"{base}/{LOCAL_POLICY}/gpt.ini", gpt))
-    files.append(OutputFile(f"{base}/Install-MdeVdiStartup.ps1", render_install_script(
+    files.append(OutputFile(f"{base}/{INSTALL_SCRIPT_NAME}", render_install_script(
         organization=project.organization, release=project.release_version, pool=pool.name, mode=pool.mode,
         startup_files=[(f.name, f.data) for f in payload.files], cmdline=payload.command)))
     return files
@@ -88,7 +89,7 @@ def _reseal_files(project: Project) -> list[OutputFile]:
     files = []
     if off is not None:
         files += [OutputFile(f"{RESEAL}/{f.name}", f.data) for f in off.files]
-    files.append(OutputFile(f"{RESEAL}/Reset-MdeVdiImage.ps1", render_reset_script(
+    files.append(OutputFile(f"{RESEAL}/{RESET_SCRIPT_NAME}", render_reset_script(
         organization=project.organization, release=project.release_version,
         offboarding_script=None if off is None else off.command)))
     return files

@@ -62,7 +62,7 @@ INSTALL_SCRIPT_NAME = "Install-MdeVdiStartup.ps1"
 RESET_TEMPLATE = "vdi/Reset-MdeVdiImage.ps1.j2"
 RESET_SCRIPT_NAME = "Reset-MdeVdiImage.ps1"
 # Where the kit puts the reset script: output/vdi/reseal/ beside the pool folders output/vdi/<pool>/
-# (generator/builders/vdi.py's RESEAL must be this folder). The messages name it from the kit's root.
+# (generator/builders/vdi.py writes it there). The messages name it from the kit's root.
 RESEAL_FOLDER = "reseal"
 RESEAL_SCRIPT_PATH = "\\".join((VDI_KIT.name, RESEAL_FOLDER, RESET_SCRIPT_NAME))
 
