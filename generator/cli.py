@@ -137,7 +137,7 @@ def validate(
 
     registry = _select_kits(kit_names)
     # Every configured package is read and checked, also one no kit reads yet (it is named below).
-    project = project_mod.load(config, packages=project_mod.PACKAGE_NAMES, now=_now(),
+    project = project_mod.load(config, packages=(*project_mod.PACKAGE_NAMES, *project_mod.AGENT_FILES), now=_now(),
                                purpose=kits.purpose_of(registry))
     _warn(project.warnings)
     cfg = project.config
@@ -151,7 +151,7 @@ def validate(
         if pkg is not None:
             out.append(f"{which} package: {pkg.source.name} ({pkg.kind.value}, org {pkg.facts.org_id}, "
                        f"version {pkg.facts.version})")
-    for field, agent_file in project_mod.read_agent_files(cfg, str(config)).items():
+    for field, agent_file in project.agent_files.items():
         out.append(f"packages.{field}: {agent_file.source.name} ({agent_file.kind.value}, {agent_file.size} bytes, "
                    f"sha256 {agent_file.sha256[:16]}...)")
     configured = policy.describe(cfg.settings)

@@ -364,6 +364,60 @@ class Vdi(StrictModel):
         return v
 
 
+# --- Down-level agents (the downlevel kit's section, read by every kit that deploys an agent) -----
+
+# host:port or http(s)://host:port: what MMA's OPINSIGHTS_PROXY_URL and DefenderDT's -Proxy: take.
+# Credentials are refused here: a password in a URL would land in every file that carries it.
+_PROXY = re.compile(rf"^(?:(?P<scheme>https?)://)?(?P<host>{_FQDN}|{_FQDN_LABEL}|\d{{1,3}}(?:\.\d{{1,3}}){{3}})"
+                    r":(?P<port>\d{1,5})/?$")
+_PROXY_USER = re.compile(r"^[A-Za-z0-9._\\@-]{1,104}$")
+# The cloud a Microsoft Monitoring Agent workspace lives in: OPINSIGHTS_WORKSPACE_AZURE_CLOUD_TYPE.
+MMA_CLOUD_TYPES = {"commercial": 0, "usgov": 1, "china": 2}
+
+
+def _proxy(value: str) -> str:
+    if "@" in value:
+        raise ValueError("must not hold a user name or password (user:password@host): give proxy_user, and the "
+                         "scripts ask for the password at run time")
+    m = _PROXY.match(value)
+    if not m or not 0 < int(m.group("port")) < 65536:
+        raise ValueError("must be host:port or http://host:port, e.g. proxy.contoso.com:8080")
+    return value.rstrip("/")
+
+
+class Downlevel(StrictModel):
+    """Settings of the down-level agents (targets with an agent) and of `mdegen downlevel`."""
+
+    workspace_id: str | None = Field(default=None, description="The Log Analytics workspace id the Microsoft Monitoring "
+                                     "Agent reports Defender for Endpoint data to (agent: mma), from the portal's "
+                                     "onboarding page. Its key is never written: the scripts read it at run time.")
+    cloud: Literal["auto", "commercial", "usgov", "china"] = Field(
+        default="auto", description="The agent's cloud: auto (US Government when the onboarding package is of a "
+                                    "government tenant, else commercial), commercial, usgov or china (21Vianet).")
+    proxy: Annotated[str, AfterValidator(_proxy)] | None = Field(
+        default=None, description="The proxy the agents reach Defender through, host:port or http://host:port "
+                                  "(no credentials in it).")
+    proxy_user: str | None = Field(default=None, description="The proxy's user name, when it asks for one (MMA); the "
+                                   "password is read at run time, never written.")
+    log_share: UncPath | None = Field(default=None, description=r"A UNC folder computer accounts may write to, where "
+                                      r"the unified agent's payload copies install.ps1's logs, e.g. "
+                                      r"\\fs01.contoso.com\MDE-Logs$. Without it the logs stay on each server.")
+
+    @field_validator("workspace_id")
+    @classmethod
+    def _workspace(cls, v: str | None) -> str | None:
+        if v is not None and not _GUID.match(v):
+            raise ValueError("must be a workspace id (a GUID such as 11111111-2222-3333-4444-555555555555)")
+        return None if v is None else v.lower()
+
+    @field_validator("proxy_user")
+    @classmethod
+    def _user(cls, v: str | None) -> str | None:
+        if v is not None and not _PROXY_USER.match(v):
+            raise ValueError(r"must be a user name (letters, digits, . _ - @ \; up to 104)")
+        return v
+
+
 # --- The whole file -----------------------------------------------------------------------------
 
 
@@ -384,6 +438,8 @@ class Config(StrictModel):
                                          "and WMI filter; when absent, one target 'Servers' covers 2019, 2022 and 2025 "
                                          "member servers.")
 
+    downlevel: Downlevel | None = Field(default=None, description="The down-level agents' settings: MMA workspace, "
+                                        "cloud, proxy, log share (targets with an agent, `mdegen downlevel`).")
     vdi: Vdi | None = Field(default=None, description="VDI pools for `mdegen vdi` (non-persistent machines "
                             "onboarded at each boot by a startup script in their golden image).")
 

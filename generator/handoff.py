@@ -14,11 +14,22 @@ from generator.writer import sha256_hex
 
 HANDOFF_NAME = "HANDOFF.md"
 
-__all__ = ["HANDOFF_NAME", "checksum_rows", "handoff_file", "hklm_path"]
+__all__ = ["HANDOFF_NAME", "checksum_rows", "covers", "handoff_file", "hklm_path"]
 
 
 def checksum_rows(files: Iterable[OutputFile]) -> list[dict[str, str]]:
     return [{"path": f.path, "sha256": sha256_hex(f.data)} for f in files]
+
+
+def covers(targets) -> str:
+    """What a kit onboards, as its handoff's first sentence says: 'Windows Server 2019 and later',
+    'the down-level servers (...)' or both."""
+    parts = []
+    if any(t.agent is None for t in targets):
+        parts.append("Windows Server 2019 and later")
+    if any(t.agent is not None for t in targets):
+        parts.append("the down-level servers (2008 R2 SP1, 2012 R2, 2016, through their agent)")
+    return " and ".join(parts)
 
 
 def handoff_file(template: str, project, **context: object) -> OutputFile:
@@ -29,6 +40,7 @@ def handoff_file(template: str, project, **context: object) -> OutputFile:
         release_version=project.release_version,
         release_date=project.release_date.isoformat(),
         mdegen_version=__version__,
+        covers=covers(project.targets),
         **context,
     )
     return OutputFile(HANDOFF_NAME, text_file(text))

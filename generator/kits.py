@@ -55,6 +55,9 @@ class Kit:
             raise ConfigError(f"cannot build the {self.label} kit: {exc}", path=project.source) from None
 
 
+# The down-level agents' files (project.AGENT_FILES): the kits that deploy agents read them.
+AGENT_PACKAGES = ("defenderdt", "defenderdt_onboarding", "unified_msi", "unified_script", "mma_setup")
+
 GPO = Kit(
     name="gpo",
     command="gpo",
@@ -62,7 +65,7 @@ GPO = Kit(
     writes="GPOs/ (GPMC backups for Import-GPO), WmiFilters/, share/,\n  PolicyDefinitions/ (ADMX + en-US ADML), "
            "Import-MdeGpo.ps1, HANDOFF.md,\n  manifest.json and SHA256SUMS",
     label="GPO",
-    packages=("onboarding", "offboarding"),
+    packages=("onboarding", "offboarding", *AGENT_PACKAGES),
     module="generator.builders.gpo",
 )
 
@@ -73,7 +76,7 @@ SCCM = Kit(
     writes="packages/ (source folders with the .sms definitions),\n  compliance/ (discovery scripts), "
            "New-MdeCmPackage.ps1, HANDOFF.md,\n  manifest.json and SHA256SUMS",
     label="SCCM",
-    packages=("onboarding", "offboarding"),
+    packages=("onboarding", "offboarding", *AGENT_PACKAGES),
     module="generator.builders.sccm",
 )
 

@@ -57,6 +57,11 @@ class Payload:
     # GPO's registry.pol, processed before Preferences) has them already; others set them first.
     presets: tuple[RegistryValue, ...] = ()
     valid_until: dt.datetime | None = None      # offboarding scripts expire
+    # What follows the command. HERE in an argument stands for the folder the route hosts the files
+    # in (a share, a package folder), so each route can write it its own way (generator/launch.py).
+    arguments: tuple[str, ...] = ()
+    agent: str | None = None                    # the down-level agent it installs (releases.AGENTS)
+    log: str | None = None                      # where the payload leaves its log on the server
 
     @property
     def valid_until_date(self) -> str:
@@ -139,3 +144,93 @@ def portal_vdi(package: PortalPackage, mode: str) -> Payload:
         return Payload(role="onboarding", files=(script,), command=script.name, success=ONBOARDED,
                        exit_codes=PORTAL_ONBOARDING_EXIT_CODES)
     raise ValueError(f"unknown VDI mode {mode!r}")
+
+
+# --- down-level agents ------------------------------------------------------------------------
+
+HERE = "{here}"
+
+# DefenderDT's exit codes (mde-2026.md §D, Microsoft's table for tool 1.0.0.6), passed through by
+# every route. What to do about each depends on the route; the handoffs add it.
+DEFENDERDT_EXIT_CODES: tuple[tuple[int, str], ...] = (
+    (1, "another instance of the tool is running"),
+    (2, "the device is already onboarded"),
+    (5, "a new version of the tool is available"),
+    (6, "the tool updated itself"),
+    (10, "a restart is needed; the tool resumes after it"),
+    (11, "a signature check failed"),
+    (12, "a mitigation policy could not be applied"),
+    (20, "a file was not found"),
+    (30, "the tool's resource files are missing"),
+    (40, "not running with administrative rights"),
+    (50, "the operating system is not supported"),
+    (70, "the configuration file has an error"),
+    (90, "a prerequisite check failed"),
+    (100, "the tool's manifest is corrupt"),
+    (200, "the sensor did not initialise"),
+    (201, "the onboarding file is missing"),
+    (210, "the antivirus engine did not reload"),
+    (400, "a download failed"),
+    (500, "the installation failed"),
+    (600, "the update failed"),
+    (700, "system preparation failed"),
+    (710, "a Windows feature could not be enabled"),
+    (720, "System Center Endpoint Protection could not be uninstalled"),
+    (1000, "an unspecified error"),
+)
+DEFENDERDT_LOG = r"C:\ProgramData\Microsoft\DefenderDeploymentTool\DefenderDeploymentTool-<computer name>.log"
+
+
+def defenderdt_onboarding(tool: HostedFile, onboarding_file: HostedFile, settings: Settings,
+                          *, proxy: str | None = None) -> Payload:
+    """The Defender deployment tool run with its .onboarding file: it installs what the server
+    lacks (prerequisites, the agent) and onboards it. -Quiet: no prompt (it runs unattended);
+    -Passive: Defender Antivirus stays passive (the tool's own switch; the GPO's registry.pol sets
+    the same policy value)."""
+    arguments = [f"-File:{HERE}{onboarding_file.name}", "-Quiet"]
+    if settings.passive_mode:
+        arguments.append("-Passive")
+    if proxy is not None:
+        arguments.append(f"-Proxy:{proxy if '://' in proxy else 'http://' + proxy}")
+    return Payload(role="onboarding", files=(tool, onboarding_file), command=tool.name, success=ONBOARDED,
+                   exit_codes=DEFENDERDT_EXIT_CODES, arguments=tuple(arguments), agent="defenderdt",
+                   log=DEFENDERDT_LOG)
+
+
+# install.ps1's exit codes (mde-2026.md §C, the script's own table; 1, 5, 17 and 21-23 are unused,
+# 11 is never emitted, 31 only warned) and those of mdegen's wrapper, which runs it from a local copy.
+UNIFIED_EXIT_CODES: tuple[tuple[int, str], ...] = (
+    (3, "not running with administrative rights"),
+    (4, "no connection to the internet (a required update could not be downloaded)"),
+    (6, "an invalid parameter"),
+    (10, "the operating system is not supported"),
+    (12, "a restart is pending"),
+    (13, "a requirement is not met (an update, the Defender feature or its version)"),
+    (14, "the server is in an unexpected state"),
+    (15, "md4ws.msi's signature is not valid"),
+    (16, "md4ws.msi is missing beside install.ps1"),
+    (18, "install.ps1's folder is not writable"),
+    (30, "the onboarding script was not found"),
+    (35, "the server is still onboarded (the Sense service starts automatically)"),
+    (36, "md4ws.msi is in use by another process"),
+    (37, "the onboarding script is the local one (it waits for a key press)"),
+    (39, "a DisableAntiSpyware policy turns Defender Antivirus off"),
+    (81, "mdegen's wrapper could not copy the files to the local folder"),
+    (82, "a copied file's SHA-256 is not the one mdegen recorded"),
+    (1603, "msiexec: the installation failed (see install-<computer>.log)"),
+    (1618, "msiexec: another installation is running"),
+    (3010, "msiexec: installed; a restart completes it"),
+)
+UNIFIED_WRAPPER_NAME = "Install-MdeUnifiedAgent.ps1"
+UNIFIED_LOCAL_FOLDER = r"C:\ProgramData\mdegen\unified"
+
+
+def unified_onboarding(wrapper: HostedFile, script: HostedFile, msi: HostedFile, onboarding: HostedFile,
+                       settings: Settings) -> Payload:
+    """install.ps1 with md4ws.msi and the portal's Group Policy onboarding script, started by
+    mdegen's wrapper: install.ps1 writes its logs beside itself, which SYSTEM cannot do on a share,
+    so the wrapper copies the files to a local folder, checks their hashes and runs it there."""
+    return Payload(role="onboarding", files=(wrapper, script, msi, onboarding), command=wrapper.name,
+                   success=ONBOARDED, exit_codes=UNIFIED_EXIT_CODES,
+                   arguments=("-Passive",) if settings.passive_mode else (), agent="unified",
+                   log=UNIFIED_LOCAL_FOLDER + r"\InstallPS1-<computer name>.<time>.log")

@@ -11,8 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from dataclasses import field as default_field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from generator import payloads, portal, releases
 from generator.config import DEFAULT_TARGET_NAME, Config, Settings, Target
@@ -22,6 +25,9 @@ from generator.payloads import Payload
 from generator.policy import ASR_RULES, inactive_in_passive_mode
 from generator.portal import PackageKind, PortalPackage
 from generator.releases import WindowsRelease
+
+if TYPE_CHECKING:
+    from generator.agents import AgentFile
 
 # Namespace for uuid5-derived GUIDs (itself uuid5 of the DNS namespace and the tool's name).
 _MDEGEN_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_DNS, "mdegen.invalid")
@@ -59,8 +65,8 @@ class ResolvedTarget:
     releases: tuple[WindowsRelease, ...]
     product_types: tuple[int, ...]          # ascending: 2 domain controller, 3 member server
     settings: Settings                      # top-level settings with the target's overrides
-    onboarding: Payload | None = None       # None when no kit asked for the onboarding package, or
-                                            # for a down-level target (its agent's payloads come later)
+    onboarding: Payload | None = None       # None when no kit asked for the packages it needs (the
+                                            # portal's, or the agent's files of a down-level target)
     agent: str | None = None                # defenderdt | unified | mma for 2008 R2 SP1, 2012 R2, 2016
 
     @property
@@ -105,27 +111,39 @@ class ResolvedTarget:
 
 
 def refuse_agent_targets(project: "Project", kit_label: str) -> None:
-    """Raise ConfigError naming the first down-level target: the agents' payloads (DefenderDT, the
-    unified agent, MMA) are not in this release yet, so no kit can deploy them."""
+    """Raise ConfigError naming the first target whose agent this release cannot deploy yet (the
+    Microsoft Monitoring Agent), or that lacks a file its payload needs."""
     for t in project.targets:
-        if t.agent is not None:
-            raise ConfigError(f"the {kit_label} kit cannot deploy the {t.agent} agent yet: this release of mdegen "
-                              f"onboards Windows Server 2019 and later; leave target {t.name!r} out for now",
+        if t.agent == releases.MMA:
+            raise ConfigError(f"the {kit_label} kit cannot deploy the Microsoft Monitoring Agent yet: use agent "
+                              f"defenderdt (or unified on 2012 R2 and 2016) for target {t.name!r}",
                               path=project.source, field=f"{t.field}.agent")
+        if t.agent is not None and t.onboarding is None:
+            missing = [f for f in AGENT_NEEDS[t.agent] if f not in project.agent_files]
+            if t.agent == releases.UNIFIED and project.onboarding is None:
+                missing.append("onboarding")        # the Group Policy script install.ps1 runs
+            field = f"packages.{missing[0]}" if missing else f"{t.field}.agent"
+            raise ConfigError(f"is required for target {t.name!r} (agent: {t.agent})", path=project.source, field=field)
 
 
 def resolve_target(target: Target, settings: Settings | None = None, *, index: int | None = None,
-                   onboarding: PortalPackage | None = None) -> ResolvedTarget:
-    """One config target resolved: ``settings`` are the top-level settings it overrides."""
+                   onboarding: PortalPackage | None = None,
+                   agent_payload: "Callable[[str, Settings], Payload | None] | None" = None) -> ResolvedTarget:
+    """One config target resolved: ``settings`` are the top-level settings it overrides;
+    ``agent_payload(agent, settings)`` gives a down-level target's payload (None: not available)."""
     merged = target.settings if settings is None else Settings.model_validate(
         {**settings.configured(), **target.settings.configured()})
+    if target.agent:
+        payload = agent_payload(target.agent, merged) if agent_payload is not None else None
+    else:
+        payload = None if onboarding is None else payloads.portal_onboarding(onboarding, merged)
     return ResolvedTarget(
         index=index,
         name=target.name,
         releases=releases.canonical(target.os),
         product_types=tuple(sorted(target.product_types())),
         settings=merged,
-        onboarding=None if onboarding is None or target.agent else payloads.portal_onboarding(onboarding, merged),
+        onboarding=payload,
         agent=target.agent,
     )
 
@@ -162,6 +180,7 @@ class Project:
     vdi: PortalPackage | None = None
     offboarding_payload: Payload | None = None
     pools: tuple[ResolvedPool, ...] = ()
+    agent_files: "dict[str, AgentFile]" = default_field(default_factory=dict)   # packages field -> file
     warnings: tuple[str, ...] = ()
 
     @property
@@ -255,6 +274,63 @@ def read_agent_files(config: Config, source: str = "<config>") -> dict:
     return found
 
 
+def _agent_payload(config: Config, agent: str, settings: Settings, agent_files: dict,
+                   onboarding: PortalPackage | None) -> Payload | None:
+    """A down-level target's payload from the agent's files (hosted under Microsoft's names,
+    whatever the download was called), or None when a file it needs was not read."""
+    from generator import agents, payload_scripts
+
+    def hosted(field: str, name: str) -> payloads.HostedFile | None:
+        f = agent_files.get(field)
+        return None if f is None else payloads.HostedFile(name, f.data)
+
+    downlevel = config.downlevel
+    if agent == releases.DEFENDERDT:
+        tool = hosted("defenderdt", agents.DEFENDERDT_NAME)
+        blob = hosted("defenderdt_onboarding", agents.DEFENDERDT_ONBOARDING_NAME)
+        if tool is None or blob is None:
+            return None
+        return payloads.defenderdt_onboarding(tool, blob, settings, proxy=downlevel.proxy if downlevel else None)
+    if agent == releases.UNIFIED:
+        script = hosted("unified_script", agents.UNIFIED_SCRIPT_NAME)
+        msi = hosted("unified_msi", agents.UNIFIED_MSI_NAME)
+        if script is None or msi is None or onboarding is None:
+            return None
+        cmd = payloads.HostedFile(onboarding.script_name, onboarding.script)
+        wrapper = payloads.HostedFile(payloads.UNIFIED_WRAPPER_NAME, payload_scripts.render_unified_wrapper(
+            organization=config.organization, release=config.release.version,
+            files=[(f.name, f.sha256) for f in (script, msi, cmd)], install_script=script.name,
+            onboarding_script=cmd.name, local_folder=payloads.UNIFIED_LOCAL_FOLDER,
+            log_share=downlevel.log_share if downlevel else None))
+        return payloads.unified_onboarding(wrapper, script, msi, cmd, settings)
+    return None                                 # mma: not deployable by the kits yet
+
+
+def agent_warnings(config: Config, source: str, agent_files: dict, onboarding: PortalPackage | None,
+                   now: dt.datetime) -> list[str]:
+    """What the agent files' readers noticed, and the DefenderDT onboarding file's expiry (an
+    expired one is refused) and organisation (another tenant's is refused)."""
+    notes = []
+    for which, f in agent_files.items():
+        notes += [f"{_where(config, source, which)}: {note}" for note in f.notes]
+    blob = getattr(agent_files.get("defenderdt_onboarding"), "blob", None)
+    if blob is not None:
+        where = _where(config, source, "defenderdt_onboarding")
+        if blob.expiration is not None:
+            left = blob.expiration - now.astimezone(dt.timezone.utc)
+            if left <= dt.timedelta(0):
+                raise PackageError(f"{where}: the DefenderDT onboarding file expired on {blob.expiration:%Y-%m-%d}; "
+                                   "download a new package from the portal (Settings > Endpoints > Onboarding, "
+                                   "Windows, Defender deployment tool)")
+            if left <= dt.timedelta(days=config.packages.offboarding_warn_days):
+                notes.append(f"{where}: the DefenderDT onboarding file expires on {blob.expiration:%Y-%m-%d}; "
+                             "deploy before then or download a new package")
+        if onboarding is not None and blob.org_id and blob.org_id.lower() != onboarding.facts.org_id.lower():
+            raise PackageError(f"{where}: the DefenderDT onboarding file is of organisation {blob.org_id}, the "
+                               f"onboarding package of {onboarding.facts.org_id}: download both from the same tenant")
+    return notes
+
+
 def _package_warnings(where: str, pkg: PortalPackage, now: dt.datetime) -> list[str]:
     """What is odd about a package that can still be used: line ends a copy changed, a signing
     certificate past its end date."""
@@ -312,13 +388,18 @@ def read_packages(config: Config, needed: tuple[str, ...], *, now: dt.datetime, 
 
 
 def resolve(config: Config, *, source: str = "<config>", packages: dict[str, PortalPackage | None] | None = None,
-            warnings: list[str] | tuple[str, ...] = ()) -> Project:
+            warnings: list[str] | tuple[str, ...] = (), agent_files: "dict[str, AgentFile] | None" = None) -> Project:
     """The project of an already loaded config and its (already read and checked) packages."""
     packages = packages or {}
     onboarding = packages.get("onboarding")
     offboarding = packages.get("offboarding")
+    agent_files = dict(agent_files or {})
+
+    def agent_payload(agent: str, settings: Settings) -> Payload | None:
+        return _agent_payload(config, agent, settings, agent_files, onboarding)
+
     if config.targets:
-        targets = tuple(resolve_target(t, config.settings, index=i, onboarding=onboarding)
+        targets = tuple(resolve_target(t, config.settings, index=i, onboarding=onboarding, agent_payload=agent_payload)
                         for i, t in enumerate(config.targets))
     else:
         targets = (resolve_target(Target(name=DEFAULT_TARGET_NAME), config.settings, onboarding=onboarding),)
@@ -349,12 +430,23 @@ def resolve(config: Config, *, source: str = "<config>", packages: dict[str, Por
         offboarding=offboarding,
         vdi=packages.get("vdi"),
         offboarding_payload=None if offboarding is None else payloads.portal_offboarding(offboarding),
+        agent_files=agent_files,
         warnings=tuple(notes),
     )
 
 
+def from_config(config: Config, *, packages: tuple[str, ...], now: dt.datetime, purpose: str,
+                source: str = "<config>") -> Project:
+    """The project of a loaded config: the ``packages`` a kit needs (portal packages and agent
+    files) read and checked, then resolved."""
+    found, warnings = read_packages(config, packages, now=now, purpose=purpose, source=source)
+    agent_files = {}
+    if any(p in AGENT_FILES for p in packages):
+        agent_files = read_agent_files(config, source)
+        warnings += agent_warnings(config, source, agent_files, found.get("onboarding"), now)
+    return resolve(config, source=source, packages=found, warnings=warnings, agent_files=agent_files)
+
+
 def load(path: Path, *, packages: tuple[str, ...], now: dt.datetime, purpose: str) -> Project:
     """Load the config at ``path``, read the ``packages`` it names that a kit needs, resolve."""
-    config = load_config(path)
-    found, warnings = read_packages(config, packages, now=now, purpose=purpose, source=str(path))
-    return resolve(config, source=str(path), packages=found, warnings=warnings)
+    return from_config(load_config(path), packages=packages, now=now, purpose=purpose, source=str(path))

@@ -51,6 +51,12 @@ def _make(entry: dict) -> bytes:
         return synthetic.offboarding_script(expires=dt.datetime.fromisoformat(entry["expires"]))
     if kind == "vdi_zip":
         return synthetic.vdi_zip()
+    agent_files = {"defenderdt": lambda: synthetic.fake_pe("DefenderDT.exe", signed=True),
+                   "defenderdt_onboarding": synthetic.fake_defenderdt_onboarding,
+                   "unified_msi": synthetic.fake_msi, "unified_script": synthetic.fake_install_ps1,
+                   "mma_setup": lambda: synthetic.fake_pe("MMASetup-AMD64.exe", signed=True)}
+    if kind in agent_files:
+        return agent_files[kind]()
     raise ValueError(f"unknown package maker {kind!r}")
 
 
@@ -78,9 +84,8 @@ def project_of(config, kit, *, today: dt.date):
     from generator import kits, project
 
     now = dt.datetime.combine(today, dt.time(12), dt.timezone.utc)
-    found, warnings = project.read_packages(config, kit.packages, now=now, purpose=kits.purpose_of([kit]),
-                                            source="mdegen.yaml")
-    return project.resolve(config, source="mdegen.yaml", packages=found, warnings=warnings)
+    return project.from_config(config, packages=kit.packages, now=now, purpose=kits.purpose_of([kit]),
+                               source="mdegen.yaml")
 
 
 def build_kit(config, kit, *, today: dt.date) -> dict[str, bytes]:

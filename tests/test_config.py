@@ -205,19 +205,26 @@ def test_agent_choices_are_checked_per_release(targets, field, words):
     assert err.field == field and words in err.reason, (err.field, err.reason)
 
 
-def test_kits_refuse_down_level_targets_until_their_agents_are_built(tmp_path):
+def test_kits_refuse_mma_targets_and_agent_targets_without_their_files(tmp_path):
     from generator import kits, synthetic
     import scenarios
 
     (tmp_path / "pkg").mkdir()
     (tmp_path / "pkg" / "WindowsDefenderATPOnboardingPackage.zip").write_bytes(synthetic.onboarding_zip())
-    text = GOOD + "targets:\n  - {name: Old, os: [2016], agent: unified}\n"
-    cfg = config.loads(text, source="mdegen.yaml", base_dir=tmp_path)
+    (tmp_path / "pkg" / "MMASetup-AMD64.exe").write_bytes(synthetic.fake_pe("MMASetup-AMD64.exe", signed=True))
+    mma = GOOD.replace("share:", "  mma_setup: pkg/MMASetup-AMD64.exe\nshare:") + \
+        "targets:\n  - {name: Old, os: [2016], agent: mma}\n"
+    unified = GOOD + "targets:\n  - {name: Old, os: [2016], agent: unified}\n"
     for kit in (kits.GPO, kits.SCCM):
-        project = scenarios.project_of(cfg, kit, today=dt.date(2026, 11, 28))
+        project = scenarios.project_of(config.loads(mma, source="mdegen.yaml", base_dir=tmp_path), kit,
+                                       today=dt.date(2026, 11, 28))
         with pytest.raises(ConfigError) as info:
             kit.check(project)
-        assert info.value.field == "targets[0].agent" and "cannot deploy the unified agent yet" in info.value.reason
+        assert info.value.field == "targets[0].agent" and "Microsoft Monitoring Agent" in info.value.reason
+        with pytest.raises(ConfigError) as info:
+            scenarios.project_of(config.loads(unified, source="mdegen.yaml", base_dir=tmp_path), kit,
+                                 today=dt.date(2026, 11, 28))
+        assert info.value.field == "packages.unified_msi" and "'Old' (agent: unified)" in info.value.reason
 
 
 def test_target_names():

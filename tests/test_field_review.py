@@ -211,11 +211,11 @@ def _downlevel(tmp_path: Path, **files: bytes) -> Path:
 
 def test_validate_reads_the_agent_files(tmp_path, capsys):
     config = _downlevel(tmp_path, unified_msi=synthetic.fake_msi("md4ws"), unified_script=synthetic.fake_install_ps1())
-    assert cli.main(["validate", "-c", str(config)]) == 2          # no kit deploys agents yet
+    assert cli.main(["validate", "-c", str(config)]) == 0          # the GPO and SCCM kits deploy it
     out = capsys.readouterr()
     assert "packages.unified_msi: unified_msi.bin (unified-msi" in out.out
     assert "packages.unified_script: unified_script.bin (unified-script" in out.out
-    assert "cannot deploy the unified agent yet" in out.out
+    assert "gpo/share/md4ws.msi" in out.out and "sccm/packages/MDE-Onboarding-Old/Install-MdeUnifiedAgent.ps1" in out.out
 
 
 def test_an_agent_file_that_is_not_what_it_claims_names_its_field(tmp_path, capsys):

@@ -17,14 +17,16 @@ Layout under <output>/gpo/:
 
 from __future__ import annotations
 
+from generator import launch
 from generator.artifacts import OutputFile
+from generator.builders.agent_advice import exit_code_rows, payload_title
 from generator.builders.import_script import render_import_script
 from generator.builders.policy_definitions import build_policy_definitions
 from generator.config import Settings
 from generator.errors import ConfigError
 from generator.formats import gpo_backup, regpol, wmi_mof
 from generator.handoff import checksum_rows, handoff_file, hklm_path
-from generator.payloads import Payload
+from generator.payloads import UNIFIED_WRAPPER_NAME, HostedFile, Payload
 from generator.policy import (
     ASR_MODE_DATA,
     ASR_RULES,
@@ -90,11 +92,12 @@ def _share_path(project: Project, file_name: str) -> str:
 
 
 def _task(project: Project, payload: Payload, *, name: str, uid_parts: tuple[str, ...], description: str) -> ImmediateTask:
+    command, arguments = launch.task_command(payload, project.share)
     return ImmediateTask(
         name=name,
         uid=project.guid("task", *uid_parts),
-        command=_share_path(project, payload.command),
-        arguments="",
+        command=command,
+        arguments=arguments,
         description=description,
         author=TASK_AUTHOR,
         changed=project.release_time,
@@ -110,6 +113,7 @@ def onboarding_gpo(project: Project, target: ResolvedTarget, wmi: WmiFilter) -> 
         raise ValueError(f"the onboarding payload of target {target.name!r} needs {', '.join(v.name for v in missing)} "
                          "set first, which this GPO's registry.pol does not set")
     script = _share_path(project, payload.command)
+    what = "the onboarding script" if payload.agent is None else payload_title(payload)
     n_settings = len(describe(target.settings))
     description = (
         f"Onboards {target.servers_long} to Microsoft Defender for Endpoint: {n_settings} policy setting"
@@ -120,8 +124,10 @@ def onboarding_gpo(project: Project, target: ResolvedTarget, wmi: WmiFilter) -> 
     parts = [gpo_backup.policy_part(entries)] if entries else []
     parts.append(gpo_backup.scheduled_tasks_part([_task(
         project, payload, name="MDE Onboarding", uid_parts=("onboarding", target.name),
-        description=f"Runs the Microsoft Defender for Endpoint onboarding script once as SYSTEM "
-                    f"({project.organization}, release {project.release_version}).")]))
+        description=("Runs the Microsoft Defender for Endpoint onboarding script once as SYSTEM "
+                     if payload.agent is None else
+                     f"Runs {what} once as SYSTEM to install and onboard Microsoft Defender for Endpoint ")
+                    + f"({project.organization}, release {project.release_version}).")]))
     return GpoDefinition(
         role="onboarding",
         target_name=target.name,
@@ -174,13 +180,21 @@ def gpo_definitions(project: Project) -> list[tuple[ResolvedTarget | None, GpoDe
 
 
 def _share_files(project: Project) -> list[OutputFile]:
-    payloads = [t.onboarding for t in project.targets[:1]]
+    payloads = [t.onboarding for t in project.targets]
     if project.offboarding_payload is not None:
         payloads.append(project.offboarding_payload)
-    # Every target runs the same portal script; the share holds each hosted file once.
-    hosted = list({f.name: f for p in payloads for f in p.files}.values())
+    # Targets share files (the portal script, an agent's installer): the share holds each once.
+    # Two different files under one name would make one target run the other's: refuse that.
+    by_name: dict[str, HostedFile] = {}
+    for f in (f for p in payloads for f in p.files):
+        if f.name in by_name and by_name[f.name].data != f.data:
+            raise ValueError(f"two payloads put different files named {f.name!r} on the share")
+        by_name[f.name] = f
+    hosted = list(by_name.values())
     files = [OutputFile(f"share/{f.name}", f.data) for f in hosted]
+    mdegen_names = [f.name for f in hosted if f.name == UNIFIED_WRAPPER_NAME]
     text = render("gpo/share-README.txt.j2", share=project.share, names=[f.name for f in hosted],
+                  mdegen_names=mdegen_names,
                   organization=project.organization, release=project.release_version)
     files.append(OutputFile("share/README.txt", text_file(text)))
     return files
@@ -235,26 +249,37 @@ def handoff(project: Project, gpos: list[tuple[ResolvedTarget | None, GpoDefinit
                            "name": markdown_cell(ASR_RULES.get(g, "(not a rule Microsoft documents)"))}
                           for g, m in rules.items()],
             "has_pol": any(part.block_id == gpo_backup.REGISTRY_CSE for part in gpo.parts),
+            "agent": t.agent,
+            "runs": payload_title(t.onboarding),
+            "task_command": launch.task_command(t.onboarding, project.share)[0],
+            "task_arguments": launch.task_command(t.onboarding, project.share)[1],
+            "log": t.onboarding.log,
         })
     off = next((g for t, g in gpos if t is None), None)
-    payload = project.targets[0].onboarding
     offboarding = project.offboarding_payload
+    # One exit-code table per kind of payload, in the order the targets first use them.
+    tables = {}
+    for t in project.targets:
+        tables.setdefault(t.onboarding.agent, {"title": payload_title(t.onboarding),
+                                              "rows": exit_code_rows(t.onboarding, _ADVICE)})
     return handoff_file(
         "gpo/HANDOFF.md.j2", project,
         domain=project.domain,
         share=project.share,
         any_dcs=any(DOMAIN_CONTROLLER in t.product_types for t in project.targets),
-        onboarding_script=payload.command,
         targets=targets,
+        portal_targets=any(t.agent is None for t in project.targets),
+        agent_targets=any(t.agent is not None for t in project.targets),
+        log_share=project.config.downlevel.log_share if project.config.downlevel else None,
         offboarding=None if off is None else {
             "gpo": markdown_cell(off.display_name),
             "backup_id": braced(off.backup_id),
             "script": offboarding.command,
             "expires": offboarding.valid_until_text,
         },
-        exit_codes=[{"code": code, "meaning": meaning, "advice": _ADVICE[code]} for code, meaning in payload.exit_codes],
-        success=payload.success,
-        success_key=hklm_path(payload.success.key),
+        exit_code_tables=list(tables.values()),
+        success=project.targets[0].onboarding.success,
+        success_key=hklm_path(project.targets[0].onboarding.success.key),
         passive_value_name=setting("passive_mode").value_name,
         asr_key=hklm_path(ASR_RULES_KEY),
         checksums=checksum_rows(files),

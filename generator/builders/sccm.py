@@ -14,7 +14,9 @@ Layout under <output>/sccm/:
 
 from __future__ import annotations
 
+from generator import launch
 from generator.artifacts import OutputFile
+from generator.builders.agent_advice import exit_code_rows, payload_title
 from generator.builders.cm_script import (
     COMPLIANCE_FOLDER,
     PACKAGES_FOLDER,
@@ -33,11 +35,14 @@ from generator.project import Project, ResolvedTarget, refuse_agent_targets
 from generator.records import CmCompliance, CmPackage, CmProgram
 from generator.releases import MULTI_SESSION_SKU
 from generator.targeting import cm_collection_for
-from generator.templating import markdown_cell
+from generator.templating import markdown_cell, render, text_file
 
 PUBLISHER = "Microsoft"            # the scripts are Microsoft's; the package only carries them
 LANGUAGE = "Neutral"
 RUN_MINUTES = 15                   # the script waits about 75 s at most; 15 leaves room, never "Unknown"
+AGENT_RUN_MINUTES = 60             # an agent installs updates and the Defender platform first
+LAUNCHER_NAME = "MdeInstallAgent.cmd"
+LAUNCHER_TEMPLATE = "agents/launch.cmd.j2"
 # No program carries SupportedClients (platform requirements): the per-build ranges the .sms used
 # to give were no values of SMS_SupportedPlatforms (the fourth field is a service-pack level), and
 # New-MdeCmPackage.ps1 sets none either, so the two routes would create different programs. The
@@ -133,6 +138,18 @@ def _passive_preset(payload: Payload) -> bool | None:
     return bool(values[0].data) if values else None
 
 
+def _launcher(payload: Payload) -> bytes:
+    text = render(LAUNCHER_TEMPLATE, launcher_name=LAUNCHER_NAME, command=payload.command,
+                  command_line=launch.launcher_line(payload))
+    return text_file(text, encoding="ascii")
+
+
+def _program_comment(payload: Payload, mode: str) -> str:
+    if payload.agent is None:
+        return f"Runs the Defender for Endpoint onboarding script ({mode}); exit code = script error id"
+    return f"Installs and onboards with {payload.command} ({mode}); exit code = its own, unchanged"
+
+
 def onboarding_package(project: Project, target: ResolvedTarget) -> CmPackage:
     payload = target.onboarding
     passive = _passive_preset(payload)
@@ -141,7 +158,13 @@ def onboarding_package(project: Project, target: ResolvedTarget) -> CmPackage:
     if passive is not None:
         files.append((WRAPPER_NAME, render_passive_wrapper(payload.command, passive_value=int(passive))))
         command = WRAPPER_NAME
+    elif launch.kind_of(payload) == "exe" and payload.arguments:
+        files.append((LAUNCHER_NAME, _launcher(payload)))
+        command = launch.program_command_line(payload, LAUNCHER_NAME)
+    else:
+        command = launch.program_command_line(payload)
     mode = target.passive_mode_text
+    disk_mb = max(1, -(-sum(len(data) for _, data in files) // (1024 * 1024)))
     return CmPackage(
         role="onboarding",
         target_name=target.name,
@@ -155,9 +178,9 @@ def onboarding_package(project: Project, target: ResolvedTarget) -> CmPackage:
             section="Onboard",
             name="Onboard",
             command_line=command,
-            comment=f"Runs the Defender for Endpoint onboarding script ({mode}); exit code = script error id",
-            estimated_run_minutes=RUN_MINUTES,
-            estimated_disk_mb=1,
+            comment=_program_comment(payload, mode),
+            estimated_run_minutes=RUN_MINUTES if payload.agent is None else AGENT_RUN_MINUTES,
+            estimated_disk_mb=disk_mb,
         ),
         files=tuple(files),
         collection=cm_collection_for(project, target),
@@ -227,6 +250,10 @@ def handoff(project: Project, packages: list[tuple[ResolvedTarget | None, CmPack
         })
     off = next((p for t, p in packages if t is None), None)
     payload = project.targets[0].onboarding
+    tables = {}
+    for t in project.targets:
+        tables.setdefault(t.onboarding.agent, {"title": payload_title(t.onboarding), "portal": t.agent is None,
+                                              "rows": exit_code_rows(t.onboarding, _ADVICE)})
     return handoff_file(
         "sccm/HANDOFF.md.j2", project,
         packages=rows,
@@ -236,7 +263,9 @@ def handoff(project: Project, packages: list[tuple[ResolvedTarget | None, CmPack
         multi_session_sku=MULTI_SESSION_SKU,
         passive_value_name=_PASSIVE_MODE.value_name,
         success=payload.success,
-        exit_codes=[{"code": code, "meaning": meaning, "advice": _ADVICE[code]} for code, meaning in payload.exit_codes],
+        exit_code_tables=list(tables.values()),
+        portal_targets=any(t.agent is None for t in project.targets),
+        agent_targets=any(t.agent is not None for t in project.targets),
         unapplied=[{"name": markdown_cell(t.name), "setting": f, "route": setting_route(f)}
                    for t, p in packages if t is not None for f in unapplied_settings(t)],
         offboarding=None if off is None else {

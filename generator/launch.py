@@ -1,0 +1,69 @@
+"""How a route starts a payload: the command line of a GPO task and of a ConfigMgr program.
+
+A payload names the file it starts and its arguments, with ``payloads.HERE`` standing for the
+folder the route hosts the files in. Each route writes that folder its own way: the GPO task as
+the share's UNC path, the ConfigMgr program through a launcher .cmd as ``%~dp0`` (the package's
+cache folder, known only on the client). A .ps1 runs in the 64-bit Windows PowerShell with
+``-ExecutionPolicy Bypass``: mdegen's scripts are not signed, and a share named by its fully
+qualified name counts as the Internet zone, where RemoteSigned would refuse them.
+"""
+
+from __future__ import annotations
+
+from generator.payloads import HERE, Payload
+
+POWERSHELL = r"%SystemRoot%\System32\WindowsPowerShell\v1.0\powershell.exe"
+POWERSHELL_OPTIONS = "-NoProfile -NonInteractive -ExecutionPolicy Bypass -File"
+CMD_FOLDER = "%~dp0"                    # a .cmd's own folder, with its trailing backslash
+
+
+def kind_of(payload: Payload) -> str:
+    """'cmd', 'exe' or 'ps1': how the command's file is started."""
+    ext = payload.command.rsplit(".", 1)[-1].lower()
+    if ext not in ("cmd", "exe", "ps1"):
+        raise ValueError(f"a payload cannot start {payload.command!r} (a .cmd, .exe or .ps1 only)")
+    return ext
+
+
+def arguments(payload: Payload, folder: str, *, always_quote: bool = False) -> str:
+    """The payload's arguments with HERE replaced by ``folder`` (ending in a backslash). A path is
+    quoted after its option's colon (``-File:"..."``), which Windows' argument rules read as the
+    same argument; only where it needs quotes, unless ``always_quote``."""
+    out = []
+    for arg in payload.arguments:
+        if HERE in arg:
+            prefix, rest = arg.split(HERE, 1)
+            path = folder + rest
+            out.append(f'{prefix}"{path}"' if always_quote or " " in path else prefix + path)
+        else:
+            out.append(arg)
+    return " ".join(out)
+
+
+def task_command(payload: Payload, share: str) -> tuple[str, str]:
+    """(command, arguments) of a GPO immediate task that runs ``payload`` from ``share``."""
+    path = share + "\\" + payload.command
+    args = arguments(payload, share + "\\")
+    if kind_of(payload) == "ps1":
+        quoted = f'"{path}"' if " " in path else path
+        return POWERSHELL, " ".join(a for a in (POWERSHELL_OPTIONS, quoted, args) if a)
+    return path, args
+
+
+def program_command_line(payload: Payload, launcher: str | None = None) -> str:
+    """A ConfigMgr program's command line (relative to the package folder). An .exe with
+    arguments runs through ``launcher`` (a .cmd beside it, see ``launcher_lines``)."""
+    kind = kind_of(payload)
+    if kind == "ps1":
+        return " ".join(a for a in ("powershell.exe", POWERSHELL_OPTIONS, payload.command,
+                                    arguments(payload, CMD_FOLDER)) if a)
+    if kind == "exe" and payload.arguments:
+        if launcher is None:
+            raise ValueError("an .exe with arguments needs a launcher .cmd in a ConfigMgr package")
+        return launcher
+    return payload.command
+
+
+def launcher_line(payload: Payload) -> str:
+    """The one command of a launcher .cmd: the .exe beside it with its arguments."""
+    return f'"{CMD_FOLDER}{payload.command}" {arguments(payload, CMD_FOLDER, always_quote=True)}'.rstrip()
