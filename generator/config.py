@@ -413,8 +413,8 @@ class Downlevel(StrictModel):
     @field_validator("proxy_user")
     @classmethod
     def _user(cls, v: str | None) -> str | None:
-        if v is not None and not _PROXY_USER.match(v):
-            raise ValueError(r"must be a user name (letters, digits, . _ - @ \; up to 104)")
+        if v is not None and (not _PROXY_USER.match(v) or v.endswith("\\")):
+            raise ValueError(r"must be a user name (letters, digits, . _ - @ \; up to 104; not ending in \)")
         return v
 
 

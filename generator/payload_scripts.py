@@ -43,3 +43,47 @@ def render_unified_wrapper(*, organization: str, release: str, files: Sequence[t
         "hash_mismatch": HASH_MISMATCH_EXIT,
     }
     return text_file(render_powershell(UNIFIED_TEMPLATE, context), bom=True)
+
+
+MMA_TEMPLATE = "agents/Install-MdeMma.ps1.j2"
+# Where the secrets come from at run time (never from the kit): an environment variable, else a
+# file given or placed beside the script by the admin.
+MMA_KEY_VARIABLE = "MDE_MMA_WORKSPACE_KEY"
+MMA_KEY_FILE = "MdeWorkspaceKey.txt"
+PROXY_PASSWORD_VARIABLE = "MDE_PROXY_PASSWORD"
+PROXY_PASSWORD_FILE = "MdeProxyPassword.txt"
+MMA_SERVICE = "HealthService"
+MMA_LOG = "Install-MdeMma.log"
+MMA_COM_CLASS = "AgentConfigManager.MgmtSvcCfg"
+# The installer's own exit codes: none of setup.exe's (msiexec's 16xx, 3010, 1641).
+MMA_EXITS = {"copy_failed": 81, "hash_mismatch": 82, "extract_failed": 83, "no_key": 84, "bad_key": 85,
+             "no_password": 86, "com_failed": 87}
+
+
+def render_mma_installer(*, organization: str, release: str, workspace_id: str, cloud_type: int,
+                         proxy_url: str | None, proxy_user: str | None, setup_name: str, setup_sha256: str,
+                         local_folder: str) -> bytes:
+    """Install-MdeMma.ps1's bytes: the Microsoft Monitoring Agent with the Defender workspace, or
+    the workspace added to an installed agent. The key and proxy password are read at run time."""
+    if cloud_type not in (0, 1, 2):
+        raise ValueError(f"cloud type {cloud_type!r} is none of 0 (commercial), 1 (US Government), 2 (21Vianet)")
+    context = {
+        "organization": organization,
+        "release": release,
+        "workspace_id": workspace_id,
+        "cloud_type": cloud_type,
+        "proxy_url": proxy_url or "",
+        "proxy_user": proxy_user or "",
+        "setup_name": setup_name,
+        "setup_sha256": setup_sha256.upper(),
+        "local_folder": local_folder,
+        "log": MMA_LOG,
+        "key_variable": MMA_KEY_VARIABLE,
+        "key_file": MMA_KEY_FILE,
+        "password_variable": PROXY_PASSWORD_VARIABLE,
+        "password_file": PROXY_PASSWORD_FILE,
+        "service": MMA_SERVICE,
+        "com_class": MMA_COM_CLASS,
+        "exits": MMA_EXITS,
+    }
+    return text_file(render_powershell(MMA_TEMPLATE, context), bom=True)

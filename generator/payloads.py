@@ -61,6 +61,9 @@ class Payload:
     # in (a share, a package folder), so each route can write it its own way (generator/launch.py).
     arguments: tuple[str, ...] = ()
     agent: str | None = None                    # the down-level agent it installs (releases.AGENTS)
+    # Policy values the agent wants where the route carries policy (the GPO's registry.pol); a
+    # route without policy of its own names them in its handoff instead.
+    policy: tuple[RegistryValue, ...] = ()
     log: str | None = None                      # where the payload leaves its log on the server
 
     @property
@@ -234,3 +237,30 @@ def unified_onboarding(wrapper: HostedFile, script: HostedFile, msi: HostedFile,
                    success=ONBOARDED, exit_codes=UNIFIED_EXIT_CODES,
                    arguments=("-Passive",) if settings.passive_mode else (), agent="unified",
                    log=UNIFIED_LOCAL_FOLDER + r"\InstallPS1-<computer name>.<time>.log")
+
+
+# Install-MdeMma.ps1's exit codes: setup.exe's (Windows Installer's; Microsoft documents none of its
+# own, mde-2026.md §B) and mdegen's (generator/payload_scripts.py MMA_EXITS).
+MMA_EXIT_CODES: tuple[tuple[int, str], ...] = (
+    (81, "mdegen's installer could not copy the setup program to the local folder"),
+    (82, "the copied setup program's SHA-256 is not the one mdegen recorded"),
+    (83, "the setup program could not be extracted"),
+    (84, "no workspace key was found at run time"),
+    (85, "the workspace key found is not a workspace key"),
+    (86, "no proxy password was found at run time"),
+    (87, "the installed agent's configuration object (AgentConfigManager.MgmtSvcCfg) failed"),
+    (1603, "setup.exe: the installation failed"),
+    (1618, "setup.exe: another installation is running"),
+    (1641, "setup.exe: installed; the server restarts"),
+    (3010, "setup.exe: installed; a restart completes it"),
+)
+MMA_INSTALLER_NAME = "Install-MdeMma.ps1"
+MMA_LOCAL_FOLDER = r"C:\ProgramData\mdegen\mma"
+MMA_LOG = MMA_LOCAL_FOLDER + r"\Install-MdeMma.log"
+
+
+def mma_onboarding(installer: HostedFile, setup: HostedFile) -> Payload:
+    """mdegen's Install-MdeMma.ps1 beside Microsoft's MMASetup: the agent reports to the Defender
+    workspace, whose key the installer reads at run time (never from the kit)."""
+    return Payload(role="onboarding", files=(installer, setup), command=installer.name, success=ONBOARDED,
+                   exit_codes=MMA_EXIT_CODES, agent="mma", log=MMA_LOG, policy=(policy.SCEP_CLOUD_ADVANCED,))

@@ -367,6 +367,14 @@ PASSIVE_MODE_KEY = setting("passive_mode").key
 PASSIVE_MODE_VALUE = setting("passive_mode").value_name
 
 
+# System Center Endpoint Protection's Cloud Protection Service membership, Advanced (2): what the
+# down-level docs ask of servers that keep SCEP beside the Microsoft Monitoring Agent (KB3209361).
+# The location is INFERRED (mirrors Defender's Spynet\SpynetReporting; seen in public hardening
+# scripts, not in Microsoft's documentation); handoffs say so.
+SCEP_SPYNET_KEY = r"SOFTWARE\Policies\Microsoft\Microsoft Antimalware\SpyNet"
+SCEP_CLOUD_ADVANCED = RegistryValue(SCEP_SPYNET_KEY, "SpyNetReporting", "dword", 2)
+
+
 def registry_values(settings: Settings) -> list[RegistryValue]:
     """The values the configured settings set, in the order of SETTINGS."""
     values: list[RegistryValue] = []

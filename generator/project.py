@@ -111,18 +111,16 @@ class ResolvedTarget:
 
 
 def refuse_agent_targets(project: "Project", kit_label: str) -> None:
-    """Raise ConfigError naming the first target whose agent this release cannot deploy yet (the
-    Microsoft Monitoring Agent), or that lacks a file its payload needs."""
+    """Raise ConfigError naming the first down-level target that lacks a file its payload needs."""
     for t in project.targets:
-        if t.agent == releases.MMA:
-            raise ConfigError(f"the {kit_label} kit cannot deploy the Microsoft Monitoring Agent yet: use agent "
-                              f"defenderdt (or unified on 2012 R2 and 2016) for target {t.name!r}",
-                              path=project.source, field=f"{t.field}.agent")
         if t.agent is not None and t.onboarding is None:
             missing = [f for f in AGENT_NEEDS[t.agent] if f not in project.agent_files]
             if t.agent == releases.UNIFIED and project.onboarding is None:
                 missing.append("onboarding")        # the Group Policy script install.ps1 runs
-            field = f"packages.{missing[0]}" if missing else f"{t.field}.agent"
+            if t.agent == releases.MMA and (project.config.downlevel is None
+                                            or project.config.downlevel.workspace_id is None):
+                missing.append("downlevel.workspace_id")
+            field = (missing[0] if "." in missing[0] else f"packages.{missing[0]}") if missing else f"{t.field}.agent"
             raise ConfigError(f"is required for target {t.name!r} (agent: {t.agent})", path=project.source, field=field)
 
 
@@ -271,6 +269,10 @@ def read_agent_files(config: Config, source: str = "<config>") -> dict:
             if field not in found:
                 raise ConfigError(f"is required for target {target.name!r} (agent: {target.agent})",
                                   path=source, field=f"packages.{field}")
+        if target.agent == releases.MMA and (config.downlevel is None or config.downlevel.workspace_id is None):
+            raise ConfigError(f"is required for target {target.name!r} (agent: mma): the Log Analytics workspace id "
+                              "from the portal's onboarding page (its key is read by the installer at run time)",
+                              path=source, field="downlevel.workspace_id")
     return found
 
 
@@ -303,7 +305,31 @@ def _agent_payload(config: Config, agent: str, settings: Settings, agent_files: 
             onboarding_script=cmd.name, local_folder=payloads.UNIFIED_LOCAL_FOLDER,
             log_share=downlevel.log_share if downlevel else None))
         return payloads.unified_onboarding(wrapper, script, msi, cmd, settings)
-    return None                                 # mma: not deployable by the kits yet
+    if agent == releases.MMA:
+        setup = agent_files.get("mma_setup")
+        if setup is None or downlevel is None or downlevel.workspace_id is None:
+            return None
+        # Hosted under Microsoft's name for its architecture, whatever the download was renamed to.
+        name = agents.MMA_SETUP_NAMES[1 if setup.pe is not None and setup.pe.machine == "x86" else 0]
+        hosted_setup = payloads.HostedFile(name, setup.data)
+        installer = payloads.HostedFile(payloads.MMA_INSTALLER_NAME, payload_scripts.render_mma_installer(
+            organization=config.organization, release=config.release.version,
+            workspace_id=downlevel.workspace_id, cloud_type=mma_cloud_type(config, onboarding),
+            proxy_url=downlevel.proxy, proxy_user=downlevel.proxy_user, setup_name=hosted_setup.name,
+            setup_sha256=hosted_setup.sha256, local_folder=payloads.MMA_LOCAL_FOLDER))
+        return payloads.mma_onboarding(installer, hosted_setup)
+    return None
+
+
+def mma_cloud_type(config: Config, onboarding: PortalPackage | None) -> int:
+    """OPINSIGHTS_WORKSPACE_AZURE_CLOUD_TYPE: the configured cloud, or with ``auto`` US Government
+    (1) when the onboarding package is of a government tenant (inferred from its geo fields)."""
+    from generator.config import MMA_CLOUD_TYPES
+
+    cloud = config.downlevel.cloud if config.downlevel else "auto"
+    if cloud == "auto":
+        return 1 if onboarding is not None and onboarding.facts.is_government else 0
+    return MMA_CLOUD_TYPES[cloud]
 
 
 def agent_warnings(config: Config, source: str, agent_files: dict, onboarding: PortalPackage | None,

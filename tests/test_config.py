@@ -205,7 +205,7 @@ def test_agent_choices_are_checked_per_release(targets, field, words):
     assert err.field == field and words in err.reason, (err.field, err.reason)
 
 
-def test_kits_refuse_mma_targets_and_agent_targets_without_their_files(tmp_path):
+def test_agent_targets_without_their_files_or_workspace_name_the_missing_field(tmp_path):
     from generator import kits, synthetic
     import scenarios
 
@@ -216,15 +216,33 @@ def test_kits_refuse_mma_targets_and_agent_targets_without_their_files(tmp_path)
         "targets:\n  - {name: Old, os: [2016], agent: mma}\n"
     unified = GOOD + "targets:\n  - {name: Old, os: [2016], agent: unified}\n"
     for kit in (kits.GPO, kits.SCCM):
-        project = scenarios.project_of(config.loads(mma, source="mdegen.yaml", base_dir=tmp_path), kit,
-                                       today=dt.date(2026, 11, 28))
-        with pytest.raises(ConfigError) as info:
-            kit.check(project)
-        assert info.value.field == "targets[0].agent" and "Microsoft Monitoring Agent" in info.value.reason
-        with pytest.raises(ConfigError) as info:
-            scenarios.project_of(config.loads(unified, source="mdegen.yaml", base_dir=tmp_path), kit,
-                                 today=dt.date(2026, 11, 28))
-        assert info.value.field == "packages.unified_msi" and "'Old' (agent: unified)" in info.value.reason
+        for text, field in ((mma, "downlevel.workspace_id"), (unified, "packages.unified_msi")):
+            with pytest.raises(ConfigError) as info:
+                scenarios.project_of(config.loads(text, source="mdegen.yaml", base_dir=tmp_path), kit,
+                                     today=dt.date(2026, 11, 28))
+            assert info.value.field == field and "'Old' (agent: " in info.value.reason
+
+
+@pytest.mark.parametrize("downlevel, field, words", [
+    ("{workspace_id: not-a-guid}", "downlevel.workspace_id", "must be a workspace id"),
+    ("{proxy: 'http://user:secret@proxy.contoso.com:8080'}", "downlevel.proxy", "must not hold a user name or password"),
+    ("{proxy: proxy.contoso.com}", "downlevel.proxy", "host:port"),
+    ("{proxy: 'proxy.contoso.com:99999'}", "downlevel.proxy", "host:port"),
+    ("{proxy_user: 'a b'}", "downlevel.proxy_user", "must be a user name"),
+    ("{cloud: mars}", "downlevel.cloud", "commercial"),
+    ("{log_share: 'C:\\logs'}", "downlevel.log_share", "UNC"),
+])
+def test_downlevel_settings_are_checked(downlevel, field, words):
+    err = _error(GOOD + f"downlevel: {downlevel}\n")
+    assert err.field == field and words in err.reason, (err.field, err.reason)
+
+
+def test_downlevel_settings_accept_what_the_agents_take():
+    cfg = config.loads(GOOD + "downlevel: {workspace_id: 11111111-2222-3333-4444-55555555AAAA, "
+                       "proxy: 'http://proxy.contoso.com:8080/', proxy_user: 'CONTOSO\\svc-proxy'}\n",
+                       source="mdegen.yaml")
+    assert cfg.downlevel.workspace_id == "11111111-2222-3333-4444-55555555aaaa"
+    assert cfg.downlevel.proxy == "http://proxy.contoso.com:8080" and cfg.downlevel.cloud == "auto"
 
 
 def test_target_names():

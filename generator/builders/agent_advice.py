@@ -58,7 +58,21 @@ UNIFIED = {
     3010: "restart the server to finish",
 }
 
-_ADVICE = {"defenderdt": DEFENDERDT, "unified": UNIFIED}
+MMA = {
+    81: "check the share is readable by the computer account and the disk has room",
+    82: "copy the kit's files again, unchanged; compare them with SHA256SUMS",
+    83: "copy MMASetup-AMD64.exe again from Microsoft's download",
+    84: "place the workspace key where the handoff says (MdeWorkspaceKey.txt beside the script)",
+    85: "copy the workspace key again from the portal (one line, nothing else)",
+    86: "place the proxy password where the handoff says (MdeProxyPassword.txt beside the script)",
+    87: "check the installed agent's version (10.20.18067 or later) and the Operations Manager log",
+    1603: "see the Application log (MsiInstaller); restart and run again",
+    1618: "wait and run again",
+    1641: "nothing: the server restarts to finish",
+    3010: "restart the server to finish",
+}
+
+_ADVICE = {"defenderdt": DEFENDERDT, "unified": UNIFIED, "mma": MMA}
 
 
 def exit_code_rows(payload: Payload, portal_advice: dict[int, str]) -> list[dict[str, object]]:
@@ -71,4 +85,5 @@ def exit_code_rows(payload: Payload, portal_advice: dict[int, str]) -> list[dict
 def payload_title(payload: Payload) -> str:
     """How handoffs name what a payload runs."""
     return {"defenderdt": "DefenderDT.exe (the Defender deployment tool)",
-            "unified": "install.ps1 with md4ws.msi (the unified agent)"}.get(payload.agent, "the portal's onboarding script")
+            "unified": "install.ps1 with md4ws.msi (the unified agent)",
+            "mma": "Install-MdeMma.ps1 with MMASetup (the Microsoft Monitoring Agent)"}.get(payload.agent, "the portal's onboarding script")

@@ -264,6 +264,11 @@ def handoff(project: Project, packages: list[tuple[ResolvedTarget | None, CmPack
         passive_value_name=_PASSIVE_MODE.value_name,
         success=payload.success,
         exit_code_tables=list(tables.values()),
+        agent_run_minutes=AGENT_RUN_MINUTES,
+        agent_packages=[{"name": markdown_cell(p.name), "runs": payload_title(t.onboarding), "log": t.onboarding.log}
+                        for t, p in packages if t is not None and t.agent is not None],
+        any_mma=any(t.agent == "mma" for t in project.targets),
+        proxy_user=project.config.downlevel is not None and project.config.downlevel.proxy_user is not None,
         portal_targets=any(t.agent is None for t in project.targets),
         agent_targets=any(t.agent is not None for t in project.targets),
         unapplied=[{"name": markdown_cell(t.name), "setting": f, "route": setting_route(f)}

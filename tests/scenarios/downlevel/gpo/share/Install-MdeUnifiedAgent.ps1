@@ -51,23 +51,30 @@ $Files = @(
 $CopyFailed = 81
 $HashMismatch = 82
 
+try {
+    if (-not (Test-Path -LiteralPath $Payload.LocalFolder)) {
+        New-Item -ItemType Directory -Path $Payload.LocalFolder -Force | Out-Null
+    }
+}
+catch {
+    Write-Output ('could not create {0}: {1}' -f $Payload.LocalFolder, $_.Exception.Message)
+    exit $CopyFailed
+}
+$LogPath = Join-Path $Payload.LocalFolder $Payload.WrapperLog
 function Write-Line {
     param([string] $Text)
     $line = '{0:yyyy-MM-dd HH:mm:ss} {1}' -f (Get-Date), $Text
     Write-Output $line
     try {
-        Add-Content -LiteralPath (Join-Path $Payload.LocalFolder $Payload.WrapperLog) -Value $line
+        Add-Content -LiteralPath $LogPath -Value $line
     }
     catch {
-        Write-Output ('(could not write the log: {0})' -f $_.Exception.Message)
+        Write-Output ('(could not write the log {0}: {1})' -f $LogPath, $_.Exception.Message)
     }
 }
 
 # 1. Copy to the local folder and check every copy.
 try {
-    if (-not (Test-Path -LiteralPath $Payload.LocalFolder)) {
-        New-Item -ItemType Directory -Path $Payload.LocalFolder -Force | Out-Null
-    }
     Write-Line ('{0} {1}: copying the unified agent files from {2}' -f $Kit.Organization, $Kit.Release, $PSScriptRoot)
     foreach ($file in $Files) {
         Copy-Item -LiteralPath (Join-Path $PSScriptRoot $file.Name) -Destination (Join-Path $Payload.LocalFolder $file.Name) -Force
