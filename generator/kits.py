@@ -92,7 +92,19 @@ VDI = Kit(
     section="vdi",
 )
 
-KITS: tuple[Kit, ...] = (GPO, SCCM, VDI)
+DOWNLEVEL = Kit(
+    name="downlevel",
+    command="downlevel",
+    summary="Write the down-level kit: standalone agent installers and prerequisite checks for 2008 R2 SP1, 2012 R2, 2016.",
+    writes="<target>/ (the agent's files, MdeInstallAgent.cmd, Test-MdePrerequisites.ps1),\n  HANDOFF.md, "
+           "manifest.json and SHA256SUMS",
+    label="downlevel",
+    packages=("onboarding", *AGENT_PACKAGES),
+    module="generator.builders.downlevel",
+    section="downlevel",
+)
+
+KITS: tuple[Kit, ...] = (GPO, SCCM, VDI, DOWNLEVEL)
 
 
 def check_registry(registry: tuple[Kit, ...]) -> None:

@@ -50,20 +50,36 @@ def task_command(payload: Payload, share: str) -> tuple[str, str]:
     return path, args
 
 
-def program_command_line(payload: Payload, launcher: str | None = None) -> str:
-    """A ConfigMgr program's command line (relative to the package folder). An .exe with
-    arguments runs through ``launcher`` (a .cmd beside it, see ``launcher_lines``)."""
+def needs_launcher(payload: Payload) -> bool:
+    """Whether a folder-relative route (a ConfigMgr program, a standalone kit) starts ``payload``
+    through a launcher .cmd: an .exe with arguments (its paths are known only on the client) and
+    every .ps1 (the launcher picks the 64-bit Windows PowerShell from a 32-bit host)."""
     kind = kind_of(payload)
-    if kind == "ps1":
-        return " ".join(a for a in ("powershell.exe", POWERSHELL_OPTIONS, payload.command,
-                                    arguments(payload, CMD_FOLDER)) if a)
-    if kind == "exe" and payload.arguments:
+    return kind == "ps1" or (kind == "exe" and bool(payload.arguments))
+
+
+def program_command_line(payload: Payload, launcher: str | None = None) -> str:
+    """A ConfigMgr program's command line (relative to the package folder): the payload's .cmd
+    itself, or ``launcher`` (a .cmd beside it, see ``launcher_line``) where it needs one."""
+    if needs_launcher(payload):
         if launcher is None:
-            raise ValueError("an .exe with arguments needs a launcher .cmd in a ConfigMgr package")
+            raise ValueError(f"{payload.command} needs a launcher .cmd in a folder-relative route")
         return launcher
     return payload.command
 
 
+# The 64-bit Windows PowerShell from a 32-bit cmd.exe (ConfigMgr's client, many RMM agents) is
+# %SystemRoot%\Sysnative; from a 64-bit one, System32. The launcher sets this variable first.
+POWERSHELL_VARIABLE = "MDE_POWERSHELL"
+
+
 def launcher_line(payload: Payload) -> str:
-    """The one command of a launcher .cmd: the .exe beside it with its arguments."""
-    return f'"{CMD_FOLDER}{payload.command}" {arguments(payload, CMD_FOLDER, always_quote=True)}'.rstrip()
+    """The one command of a launcher .cmd: the payload beside it with its arguments."""
+    args = arguments(payload, CMD_FOLDER, always_quote=True)
+    if kind_of(payload) == "ps1":
+        if HERE in " ".join(payload.arguments):
+            raise ValueError("a .ps1 payload finds its files itself; its arguments cannot name the folder")
+        line = f'"%{POWERSHELL_VARIABLE}%" {POWERSHELL_OPTIONS} "{CMD_FOLDER}{payload.command}" {args}'
+    else:
+        line = f'"{CMD_FOLDER}{payload.command}" {args}'
+    return line.rstrip()

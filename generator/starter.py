@@ -44,6 +44,11 @@ _SETTINGS: list[tuple[str, list[str]]] = [
 ]
 
 EXAMPLE_ONBOARDING = "packages/WindowsDefenderATPOnboardingPackage.zip"
+# The example's down-level agent files: FAKE (generator/synthetic.py), never Microsoft's binaries.
+EXAMPLE_AGENTS = {"defenderdt": "packages/DefenderDT.exe",
+                  "defenderdt_onboarding": "packages/WindowsDefenderATP.onboarding",
+                  "unified_msi": "packages/md4ws.msi",
+                  "unified_script": "packages/install.ps1"}
 EXAMPLE_VDI = "packages/WindowsDefenderATPOnboardingPackage_VDI.zip"
 # The fake offboarding script of the example: clearly fake (all-zero organisation, stops at its
 # first line) and never expired, so that the example always builds its offboarding GPO and package.
@@ -74,6 +79,7 @@ def starter_config(*, example: bool = False, today: dt.date | None = None) -> by
         onboarding=EXAMPLE_ONBOARDING if example else "packages/WindowsDefenderATPOnboardingPackage.zip",
         offboarding=example_offboarding_path() if example else None,
         vdi=EXAMPLE_VDI if example else None,
+        example_agents=EXAMPLE_AGENTS,
         share=r"\\fs01.contoso.example\MDE$\Onboarding" if example else r"\\fs01.contoso.com\MDE$\Onboarding",
         settings_lines=_settings_lines(example),
     )
@@ -81,7 +87,7 @@ def starter_config(*, example: bool = False, today: dt.date | None = None) -> by
 
 
 def example_files() -> list[OutputFile]:
-    """The runnable example: config plus a synthetic (fake) Group Policy onboarding package."""
+    """The runnable example: config plus synthetic (fake) portal packages and agent files."""
     from generator import synthetic
 
     return [
@@ -89,6 +95,10 @@ def example_files() -> list[OutputFile]:
         OutputFile(EXAMPLE_ONBOARDING, synthetic.onboarding_zip()),
         OutputFile(example_offboarding_path(), synthetic.offboarding_script(expires=EXAMPLE_OFFBOARDING_EXPIRES)),
         OutputFile(EXAMPLE_VDI, synthetic.vdi_zip()),
+        OutputFile(EXAMPLE_AGENTS["defenderdt"], synthetic.fake_pe("DefenderDT.exe", signed=True)),
+        OutputFile(EXAMPLE_AGENTS["defenderdt_onboarding"], synthetic.fake_defenderdt_onboarding()),
+        OutputFile(EXAMPLE_AGENTS["unified_msi"], synthetic.fake_msi("md4ws.msi")),
+        OutputFile(EXAMPLE_AGENTS["unified_script"], synthetic.fake_install_ps1()),
     ]
 
 

@@ -87,7 +87,7 @@ def test_inspect_package_and_pol(example, tmp_path, capsys):
     json.loads(capsys.readouterr().out)
     assert run("gpo", "-c", str(example / "mdegen.yaml"), "-o", str(tmp_path / "out")) == 0
     capsys.readouterr()
-    (pol,) = (tmp_path / "out" / "gpo" / "GPOs").rglob("registry.pol")
+    pol = sorted((tmp_path / "out" / "gpo" / "GPOs").rglob("registry.pol"))[0]
     assert run("inspect", str(pol)) == 0
     assert "ForceDefenderPassiveMode" in capsys.readouterr().out
     assert run("inspect", "--json", str(pol)) == 0

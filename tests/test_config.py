@@ -251,7 +251,7 @@ def test_target_names():
 
 
 def test_starter_targets_example_is_valid_when_uncommented():
-    text = starter_config(example=True).decode()
+    text = starter_config().decode()
     commented = text.split("# targets:")[1].split("\n\n")[0]        # the block, up to the next blank line
     block = "targets:" + "\n".join(line[2:] if line.startswith("# ") else line for line in commented.split("\n"))
     cfg = config.loads(text + "\n" + block, source="starter")

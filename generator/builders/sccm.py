@@ -17,6 +17,7 @@ from __future__ import annotations
 from generator import launch
 from generator.artifacts import OutputFile
 from generator.builders.agent_advice import exit_code_rows, payload_title
+from generator.builders.launcher import launcher_file
 from generator.builders.cm_script import (
     COMPLIANCE_FOLDER,
     PACKAGES_FOLDER,
@@ -35,14 +36,12 @@ from generator.project import Project, ResolvedTarget, refuse_agent_targets
 from generator.records import CmCompliance, CmPackage, CmProgram
 from generator.releases import MULTI_SESSION_SKU
 from generator.targeting import cm_collection_for
-from generator.templating import markdown_cell, render, text_file
+from generator.templating import markdown_cell
 
 PUBLISHER = "Microsoft"            # the scripts are Microsoft's; the package only carries them
 LANGUAGE = "Neutral"
 RUN_MINUTES = 15                   # the script waits about 75 s at most; 15 leaves room, never "Unknown"
 AGENT_RUN_MINUTES = 60             # an agent installs updates and the Defender platform first
-LAUNCHER_NAME = "MdeInstallAgent.cmd"
-LAUNCHER_TEMPLATE = "agents/launch.cmd.j2"
 # No program carries SupportedClients (platform requirements): the per-build ranges the .sms used
 # to give were no values of SMS_SupportedPlatforms (the fourth field is a service-pack level), and
 # New-MdeCmPackage.ps1 sets none either, so the two routes would create different programs. The
@@ -138,12 +137,6 @@ def _passive_preset(payload: Payload) -> bool | None:
     return bool(values[0].data) if values else None
 
 
-def _launcher(payload: Payload) -> bytes:
-    text = render(LAUNCHER_TEMPLATE, launcher_name=LAUNCHER_NAME, command=payload.command,
-                  command_line=launch.launcher_line(payload))
-    return text_file(text, encoding="ascii")
-
-
 def _program_comment(payload: Payload, mode: str) -> str:
     if payload.agent is None:
         return f"Runs the Defender for Endpoint onboarding script ({mode}); exit code = script error id"
@@ -158,11 +151,10 @@ def onboarding_package(project: Project, target: ResolvedTarget) -> CmPackage:
     if passive is not None:
         files.append((WRAPPER_NAME, render_passive_wrapper(payload.command, passive_value=int(passive))))
         command = WRAPPER_NAME
-    elif launch.kind_of(payload) == "exe" and payload.arguments:
-        files.append((LAUNCHER_NAME, _launcher(payload)))
-        command = launch.program_command_line(payload, LAUNCHER_NAME)
-    else:
-        command = launch.program_command_line(payload)
+    elif launch.needs_launcher(payload):
+        name, data = launcher_file(payload)
+        files.append((name, data))
+        command = launch.program_command_line(payload, name)
     mode = target.passive_mode_text
     disk_mb = max(1, -(-sum(len(data) for _, data in files) // (1024 * 1024)))
     return CmPackage(

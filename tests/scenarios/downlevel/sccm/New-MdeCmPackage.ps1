@@ -189,7 +189,7 @@ $Packages = @(
         Files          = @(
             [pscustomobject]@{ Name = 'DefenderDT.exe'; Sha256 = '88F0A88E007EF249225A4CBAC4307C9EB185F5F57C4CD39E083E810AD32B455B' }
             [pscustomobject]@{ Name = 'WindowsDefenderATP.onboarding'; Sha256 = '72D62464B43DA129513B825DA3E3B2F14153A89F316BBFF29BCDA4196B8A97DF' }
-            [pscustomobject]@{ Name = 'MdeInstallAgent.cmd'; Sha256 = 'DC4571D8D7673A7E3BC08A4F948CE6D6DB7CD8700B12D533500F5682DF5ED2C2' }
+            [pscustomobject]@{ Name = 'MdeInstallAgent.cmd'; Sha256 = '56065096F06F9686DCE50B4524F3CB7C1ADFE221ADF8558771DE653DE6747DC6' }
         )
         Notes          = @(
         )
@@ -225,7 +225,7 @@ $Packages = @(
         PassiveMode    = $null
         Detection      = 'OnboardingState = 1 (64-bit)'
         ProgramName    = 'Onboard'
-        CommandLine    = 'powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -File Install-MdeUnifiedAgent.ps1'
+        CommandLine    = 'MdeInstallAgent.cmd'
         ProgramComment = 'Installs and onboards with Install-MdeUnifiedAgent.ps1 (passive mode off); exit code = its own, unchanged'
         Duration       = 60
         DiskSpaceMB    = 1
@@ -234,6 +234,7 @@ $Packages = @(
             [pscustomobject]@{ Name = 'install.ps1'; Sha256 = '569D8B0E0A4D82D8B12BE6241365DE0DB2705CB4579DC7AD63134366A38CD9B2' }
             [pscustomobject]@{ Name = 'md4ws.msi'; Sha256 = '2879E56DDD6B23C3A2D036CAE69F6234C1116044A8864F5266569C1F147F7C67' }
             [pscustomobject]@{ Name = 'WindowsDefenderATPOnboardingScript.cmd'; Sha256 = '92177C9C747F5FE1D38CE04B7C427DD44FB62E1F189F553D285DE4AB578AA717' }
+            [pscustomobject]@{ Name = 'MdeInstallAgent.cmd'; Sha256 = '4DFF764A91AAB561DDD855BF8E5BF16963A1F17A45C8D67BF5D0A5B1B6B46B88' }
         )
         Notes          = @(
         )
@@ -269,13 +270,14 @@ $Packages = @(
         PassiveMode    = $null
         Detection      = 'OnboardingState = 1 (64-bit)'
         ProgramName    = 'Onboard'
-        CommandLine    = 'powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -File Install-MdeMma.ps1'
+        CommandLine    = 'MdeInstallAgent.cmd'
         ProgramComment = 'Installs and onboards with Install-MdeMma.ps1 (passive mode on); exit code = its own, unchanged'
         Duration       = 60
         DiskSpaceMB    = 1
         Files          = @(
             [pscustomobject]@{ Name = 'Install-MdeMma.ps1'; Sha256 = '8D9AF782266FD91841FFD83C28F9784B38D0BCED4EA2339B20591612ADB3F974' }
             [pscustomobject]@{ Name = 'MMASetup-AMD64.exe'; Sha256 = '36E782E39E08BCC51E5328976B51A745AF0D652A876ECF3C0BDB1427191D569E' }
+            [pscustomobject]@{ Name = 'MdeInstallAgent.cmd'; Sha256 = 'E9A72E6D4E1FBAAAD6B600C4B61DF43CE639C088174B73644BDA9C355CDC82BC' }
         )
         Notes          = @(
         )

@@ -1,0 +1,20 @@
+"""The launcher .cmd of a payload in a folder-relative route (a ConfigMgr package, the downlevel
+kit's folders): it starts the payload from its own folder (``%~dp0``) and, for a .ps1, in the
+64-bit Windows PowerShell also from a 32-bit host. Output: ASCII, CRLF."""
+
+from __future__ import annotations
+
+from generator import launch
+from generator.payloads import Payload
+from generator.templating import render, text_file
+
+LAUNCHER_NAME = "MdeInstallAgent.cmd"
+LAUNCHER_TEMPLATE = "agents/launch.cmd.j2"
+
+
+def launcher_file(payload: Payload) -> tuple[str, bytes]:
+    """(file name, bytes) of ``payload``'s launcher."""
+    text = render(LAUNCHER_TEMPLATE, launcher_name=LAUNCHER_NAME, command=payload.command,
+                  command_line=launch.launcher_line(payload), powershell=launch.kind_of(payload) == "ps1",
+                  powershell_variable=launch.POWERSHELL_VARIABLE)
+    return LAUNCHER_NAME, text_file(text, encoding="ascii")
