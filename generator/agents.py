@@ -594,6 +594,12 @@ def _read_msi(where: str, name: str, data: bytes, kind: AgentKind) -> tuple[dict
 
 # --- install.ps1 ---------------------------------------------------------------------------------
 
+# SHA-256 of Microsoft's published install.ps1, by version: a copy of a listed version with another
+# hash was changed (a copy-paste, an editor re-saving it) and fails its signature on the server.
+# Empty: the reference files hold no published hash yet. Add a row (version -> lower-case hex)
+# when one is verified against Microsoft's own download.
+PUBLISHED_SCRIPT_SHA256: dict[str, str] = {}
+
 _VERSION_RE = re.compile(r"(?<![\d.])(\d{1,3}\.(?:19|20)\d{6}\.\d{1,6})(?!\.?\d)")
 
 
@@ -655,6 +661,10 @@ def _read_script(where: str, name: str, data: bytes, kind: AgentKind) -> tuple[d
                    if re.search(rf"\${re.escape(p)}\b", head, re.IGNORECASE))
     if "OnboardingScript" not in params:
         notes.append("no $OnboardingScript parameter found; an unexpected version of install.ps1")
+    published = PUBLISHED_SCRIPT_SHA256.get(version or "")
+    if published is not None and hashlib.sha256(data).hexdigest() != published:
+        raise PackageError(f"{where}: is install.ps1 {version}, but not byte for byte the one Microsoft published "
+                           f"(SHA-256 {published}): a changed copy fails its signature. {_download(kind)}")
     script = ScriptFacts(version=version, parameters=params, bom=bom, line_ends=_line_ends(data),
                          signature_lines=len(inside), nothing_after_signature=nothing_after)
     return {"script": script}, ("version",) if version else (), tuple(notes)

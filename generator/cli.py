@@ -152,8 +152,14 @@ def validate(
             out.append(f"{which} package: {pkg.source.name} ({pkg.kind.value}, org {pkg.facts.org_id}, "
                        f"version {pkg.facts.version})")
     for field, agent_file in project.agent_files.items():
+        facts = ""
+        if agent_file.script is not None and agent_file.script.version:
+            facts = f", version {agent_file.script.version} (inferred)"
+        if agent_file.blob is not None:
+            facts = f", org {agent_file.blob.org_id}" + (
+                f", expires {agent_file.blob.expiration:%Y-%m-%d}" if agent_file.blob.expiration else "")
         out.append(f"packages.{field}: {agent_file.source.name} ({agent_file.kind.value}, {agent_file.size} bytes, "
-                   f"sha256 {agent_file.sha256[:16]}...)")
+                   f"sha256 {agent_file.sha256[:16]}...{facts})")
     configured = policy.describe(cfg.settings)
     out.append(f"settings ({len(configured)} configured):")
     out += [f"  {s.field}: {text}  -> {s.title}" for s, text in configured] or ["  (none: no registry.pol will be written)"]

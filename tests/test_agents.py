@@ -467,3 +467,16 @@ def test_a_signature_cut_off_by_a_truncated_download_is_noted(tmp_path):
     assert not any("past the end" in n for n in whole.notes)
     cut = read_agent_file(write(tmp_path, "b.exe", data[:-100]), "defenderdt")
     assert cut.pe.signed and any("points past the end of the file" in n for n in cut.notes)
+
+
+def test_a_changed_copy_of_a_published_install_ps1_is_refused(tmp_path, monkeypatch):
+    from generator import agents
+
+    data = synthetic.fake_install_ps1()
+    path = tmp_path / "install.ps1"
+    path.write_bytes(data)
+    monkeypatch.setitem(agents.PUBLISHED_SCRIPT_SHA256, synthetic.FAKE_INSTALL_PS1_VERSION, hashlib.sha256(data).hexdigest())
+    assert agents.read_agent_file(path, "unified-script").script.version == synthetic.FAKE_INSTALL_PS1_VERSION
+    path.write_bytes(data.replace(b"md4ws.msi", b"md4ws.MSI", 1))
+    with pytest.raises(PackageError, match="not byte for byte the one Microsoft published"):
+        agents.read_agent_file(path, "unified-script")
