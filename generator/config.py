@@ -393,7 +393,8 @@ class Downlevel(StrictModel):
                                      "onboarding page. Its key is never written: the scripts read it at run time.")
     cloud: Literal["auto", "commercial", "usgov", "china"] = Field(
         default="auto", description="The agent's cloud: auto (US Government when the onboarding package is of a "
-                                    "government tenant, else commercial), commercial, usgov or china (21Vianet).")
+                                    "government tenant, else commercial), commercial, usgov or china (21Vianet; "
+                                    "cloud type 2 is documented only in the Azure China docs).")
     proxy: Annotated[str, AfterValidator(_proxy)] | None = Field(
         default=None, description="The proxy the agents reach Defender through, host:port or http://host:port "
                                   "(no credentials in it).")
@@ -402,6 +403,35 @@ class Downlevel(StrictModel):
     log_share: UncPath | None = Field(default=None, description=r"A UNC folder computer accounts may write to, where "
                                       r"the unified agent's payload copies install.ps1's logs, e.g. "
                                       r"\\fs01.contoso.com\MDE-Logs$. Without it the logs stay on each server.")
+
+    embed_secrets: bool = Field(default=False, description="Opt-in: write the workspace key (and proxy password) "
+                                "into the MMA installer, named Install-MdeMma-SECRET.ps1, for routes that cannot "
+                                "place a file at run time. Keep such output out of git.")
+    workspace_key_file: Path | None = Field(default=None, validate_default=True, description="With embed_secrets: the "
+                                            "file (one line) mdegen reads the workspace key from; relative to the "
+                                            "config's folder.")
+    proxy_password_file: Path | None = Field(default=None, description="With embed_secrets: the file mdegen reads "
+                                             "the proxy password from.")
+
+    @field_validator("workspace_key_file")
+    @classmethod
+    def _embedding(cls, v: Path | None, info: ValidationInfo) -> Path | None:
+        embed = info.data.get("embed_secrets")
+        if embed and v is None:
+            raise ValueError("is required with embed_secrets: true (the file mdegen reads the key from)")
+        if v is not None and embed is False:
+            raise ValueError("is read only with embed_secrets: true; without it the installer reads the key at run "
+                             "time: remove workspace_key_file")
+        return v
+
+    @field_validator("workspace_key_file", "proxy_password_file", mode="before")
+    @classmethod
+    def _secret_path(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            if not v.strip() or _CONTROL.search(v):
+                raise ValueError("must be a file path without control characters")
+            return Path(v)
+        return v
 
     @field_validator("workspace_id")
     @classmethod
@@ -501,7 +531,10 @@ class Config(StrictModel):
         return v
 
     def package_path(self, which: str) -> Path | None:
-        p = getattr(self.packages, which)
+        return self.resolve_path(getattr(self.packages, which))
+
+    def resolve_path(self, p: Path | None) -> Path | None:
+        """A path of the config, relative to its folder."""
         if p is None:
             return None
         return p if p.is_absolute() else (self.base_dir / p)

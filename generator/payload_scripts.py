@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from generator import policy
 from generator.templating import render_powershell, text_file
 
 UNIFIED_TEMPLATE = "agents/Install-MdeUnifiedAgent.ps1.j2"
@@ -19,6 +20,8 @@ WRAPPER_LOG = "Install-MdeUnifiedAgent.log"
 # portal scripts' (multiples of 5), which install.ps1 passes through.
 COPY_FAILED_EXIT = 81
 HASH_MISMATCH_EXIT = 82
+NOT_ONBOARDED_EXIT = 83
+STATE_WAIT_SECONDS = 120           # the portal script itself waits about 75 s for the sensor
 
 
 def render_unified_wrapper(*, organization: str, release: str, files: Sequence[tuple[str, str]],
@@ -41,6 +44,10 @@ def render_unified_wrapper(*, organization: str, release: str, files: Sequence[t
         "wrapper_log": WRAPPER_LOG,
         "copy_failed": COPY_FAILED_EXIT,
         "hash_mismatch": HASH_MISMATCH_EXIT,
+        "not_onboarded": NOT_ONBOARDED_EXIT,
+        "status_key": policy.STATUS_KEY,
+        "state_value": policy.ONBOARDING_STATE,
+        "state_wait_seconds": STATE_WAIT_SECONDS,
     }
     return text_file(render_powershell(UNIFIED_TEMPLATE, context), bom=True)
 
@@ -62,9 +69,10 @@ MMA_EXITS = {"copy_failed": 81, "hash_mismatch": 82, "extract_failed": 83, "no_k
 
 def render_mma_installer(*, organization: str, release: str, workspace_id: str, cloud_type: int,
                          proxy_url: str | None, proxy_user: str | None, setup_name: str, setup_sha256: str,
-                         local_folder: str) -> bytes:
+                         local_folder: str, embedded_key: str = "", embedded_password: str = "") -> bytes:
     """Install-MdeMma.ps1's bytes: the Microsoft Monitoring Agent with the Defender workspace, or
-    the workspace added to an installed agent. The key and proxy password are read at run time."""
+    the workspace added to an installed agent. The key and proxy password are read at run time;
+    ``embedded_key``/``embedded_password`` (the config's explicit opt-in only) are the fallback."""
     if cloud_type not in (0, 1, 2):
         raise ValueError(f"cloud type {cloud_type!r} is none of 0 (commercial), 1 (US Government), 2 (21Vianet)")
     context = {
@@ -85,5 +93,12 @@ def render_mma_installer(*, organization: str, release: str, workspace_id: str, 
         "service": MMA_SERVICE,
         "com_class": MMA_COM_CLASS,
         "exits": MMA_EXITS,
+        "embedded_key": embedded_key,
+        "embedded_password": embedded_password,
     }
     return text_file(render_powershell(MMA_TEMPLATE, context), bom=True)
+
+
+def mma_installer_name(embedded: bool) -> str:
+    """Install-MdeMma.ps1, or Install-MdeMma-SECRET.ps1 when it carries the key: the name warns."""
+    return "Install-MdeMma-SECRET.ps1" if embedded else "Install-MdeMma.ps1"

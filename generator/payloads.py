@@ -220,9 +220,10 @@ UNIFIED_EXIT_CODES: tuple[tuple[int, str], ...] = (
     (39, "a DisableAntiSpyware policy turns Defender Antivirus off"),
     (81, "mdegen's wrapper could not copy the files to the local folder"),
     (82, "a copied file's SHA-256 is not the one mdegen recorded"),
+    (83, "install.ps1 exited 0 but the server is not onboarded (the onboarding script failed)"),
     (1603, "msiexec: the installation failed (see install-<computer>.log)"),
     (1618, "msiexec: another installation is running"),
-    (3010, "msiexec: installed; a restart completes it"),
+    (3010, "msiexec: installed, a restart is needed; install.ps1 stops before onboarding"),
 )
 UNIFIED_WRAPPER_NAME = "Install-MdeUnifiedAgent.ps1"
 UNIFIED_LOCAL_FOLDER = r"C:\ProgramData\mdegen\unified"

@@ -46,6 +46,7 @@ NET_452 = 379893               # .NET Framework 4.5.2's Release value
 _SSU = Hotfix("KB4490628", "servicing stack update (March 2019 or later)")
 _SHA2 = Hotfix("KB4474419", "SHA-2 code signing support")
 _ROLLUP = Hotfix("KB4074598", "February 2018 monthly rollup or later")
+# The 2026 docs name this update only by its title; KB3080149 is the id the earlier docs gave it.
 _TELEMETRY_7601 = Hotfix("KB3080149", "update for customer experience and diagnostic telemetry")
 _UCRT = FileVersion(r"%SystemRoot%\System32\ucrtbase.dll", "0.0.0.0", "Universal C Runtime (KB2999226)")
 _TDH = FileVersion(r"%SystemRoot%\System32\tdh.dll", "6.3.9600.17958", "telemetry update (KB3080149)")

@@ -269,6 +269,8 @@ def read_agent_files(config: Config, source: str = "<config>") -> dict:
             if field not in found:
                 raise ConfigError(f"is required for target {target.name!r} (agent: {target.agent})",
                                   path=source, field=f"packages.{field}")
+        if target.agent == releases.MMA:
+            embedded_secrets(config, source)            # an embedding opt-in's files, checked early
         if target.agent == releases.MMA and (config.downlevel is None or config.downlevel.workspace_id is None):
             raise ConfigError(f"is required for target {target.name!r} (agent: mma): the Log Analytics workspace id "
                               "from the portal's onboarding page (its key is read by the installer at run time)",
@@ -312,13 +314,47 @@ def _agent_payload(config: Config, agent: str, settings: Settings, agent_files: 
         # Hosted under Microsoft's name for its architecture, whatever the download was renamed to.
         name = agents.MMA_SETUP_NAMES[1 if setup.pe is not None and setup.pe.machine == "x86" else 0]
         hosted_setup = payloads.HostedFile(name, setup.data)
-        installer = payloads.HostedFile(payloads.MMA_INSTALLER_NAME, payload_scripts.render_mma_installer(
+        key, password = embedded_secrets(config)
+        installer = payloads.HostedFile(payload_scripts.mma_installer_name(bool(key)), payload_scripts.render_mma_installer(
             organization=config.organization, release=config.release.version,
             workspace_id=downlevel.workspace_id, cloud_type=mma_cloud_type(config, onboarding),
             proxy_url=downlevel.proxy, proxy_user=downlevel.proxy_user, setup_name=hosted_setup.name,
-            setup_sha256=hosted_setup.sha256, local_folder=payloads.MMA_LOCAL_FOLDER))
+            setup_sha256=hosted_setup.sha256, local_folder=payloads.MMA_LOCAL_FOLDER,
+            embedded_key=key, embedded_password=password))
         return payloads.mma_onboarding(installer, hosted_setup)
     return None
+
+
+_WORKSPACE_KEY = re.compile(r"^[A-Za-z0-9+/]{20,}={0,2}$")
+
+
+def embedded_secrets(config: Config, source: str = "<config>") -> tuple[str, str]:
+    """(workspace key, proxy password) to embed, read from the files the config names when it opts
+    in with embed_secrets; ("", "") otherwise. Refused, naming the field, when a file is missing or
+    does not hold what it should. The values are never printed."""
+    downlevel = config.downlevel
+    if downlevel is None or not downlevel.embed_secrets:
+        return "", ""
+    values = []
+    for field, path in (("workspace_key_file", downlevel.workspace_key_file),
+                        ("proxy_password_file", downlevel.proxy_password_file)):
+        if path is None:
+            values.append("")
+            continue
+        full = config.resolve_path(path)
+        try:
+            lines = full.read_text(encoding="utf-8-sig").splitlines()
+        except (OSError, UnicodeDecodeError):
+            raise ConfigError(f"{full} cannot be read as a text file", path=source, field=f"downlevel.{field}") from None
+        value = lines[0].strip() if lines else ""
+        if field == "workspace_key_file" and not _WORKSPACE_KEY.match(value):
+            raise ConfigError(f"{full} does not hold a workspace key (one line of Base64, as the portal shows it)",
+                              path=source, field=f"downlevel.{field}")
+        if field == "proxy_password_file" and (not value or '"' in value or re.search(r"[\x00-\x1f]", value)):
+            raise ConfigError(f"{full} does not hold a proxy password setup.exe can take (one line, no \")",
+                              path=source, field=f"downlevel.{field}")
+        values.append(value)
+    return values[0], values[1]
 
 
 def mma_cloud_type(config: Config, onboarding: PortalPackage | None) -> int:
@@ -440,6 +476,9 @@ def resolve(config: Config, *, source: str = "<config>", packages: dict[str, Por
             names = ", ".join(s.field for s in inactive)
             notes.append(f"target {t.name!r}: passive mode is on, so Defender Antivirus does not enforce {names} "
                          "until passive mode ends")
+    if config.downlevel is not None and config.downlevel.embed_secrets and any(t.agent == releases.MMA for t in targets):
+        notes.append("downlevel.embed_secrets: the MMA workspace key is written into Install-MdeMma-SECRET.ps1 in "
+                     "every kit that deploys the mma agent: keep that output out of git and off shares others read")
     vdi = packages.get("vdi")
     pools = tuple(
         ResolvedPool(index=i, name=p.name, mode=p.mode, domain_gpo=p.domain_gpo,

@@ -210,3 +210,34 @@ def test_downlevel_kit_refuses_a_config_without_down_level_targets(tmp_path, cap
     cfg = scenarios.materialise(tmp_path / "s", tmp_path / "cfg")
     assert cli.main(["downlevel", "-c", str(cfg), "-o", str(tmp_path / "out")]) == 2
     assert "targets: name no down-level server" in capsys.readouterr().err
+
+
+def test_embedding_is_an_explicit_opt_in_named_secret(tmp_path, capsys):
+    cfg = _materialised(tmp_path)
+    (cfg.parent / "key.txt").write_text(KEY + "\n", encoding="ascii")
+    text = cfg.read_text(encoding="utf-8").replace(
+        "downlevel:\n", "downlevel:\n  embed_secrets: true\n  workspace_key_file: key.txt\n")
+    cfg.write_text(text, encoding="utf-8")
+    out = tmp_path / "out"
+    for kit in (kits.GPO, kits.SCCM, kits.DOWNLEVEL):
+        assert cli.main([kit.command, "-c", str(cfg), "-o", str(out)]) == 0
+    assert "embed_secrets" in capsys.readouterr().err                  # warned at every build
+    holding = sorted(p.name for p in out.rglob("*") if p.is_file() and KEY.encode() in p.read_bytes())
+    assert holding and set(holding) == {"Install-MdeMma-SECRET.ps1"}
+    assert "This kit holds the" in (out / "downlevel" / "HANDOFF.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("extra, field", [
+    ("  embed_secrets: true\n", "downlevel.workspace_key_file"),
+    ("  workspace_key_file: key.txt\n", "downlevel.workspace_key_file"),
+    ("  embed_secrets: true\n  workspace_key_file: missing.txt\n", "downlevel.workspace_key_file"),
+    ("  embed_secrets: true\n  workspace_key_file: bad.txt\n", "downlevel.workspace_key_file"),
+])
+def test_embedding_needs_a_readable_key_file(tmp_path, capsys, extra, field):
+    cfg = _materialised(tmp_path)
+    (cfg.parent / "bad.txt").write_text("not a key; rm -rf\n", encoding="ascii")
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace("downlevel:\n", "downlevel:\n" + extra), encoding="utf-8")
+    out = tmp_path / "out"
+    assert cli.main(["downlevel", "-c", str(cfg), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert field in err and "not a key" not in err and not out.exists()

@@ -53,9 +53,10 @@ UNIFIED = {
     39: "remove the DisableAntiSpyware policy (Turn off Microsoft Defender Antivirus)",
     81: "check the share is readable by the computer account and the disk has room",
     82: "copy the kit's files again, unchanged; compare them with SHA256SUMS",
+    83: "see the Application log (WDATPOnboarding) and the SENSE log; check connectivity",
     1603: "see install-<computer>.log; restart and run again",
     1618: "wait and run again",
-    3010: "restart the server to finish",
+    3010: "restart the server; the next run onboards it",
 }
 
 MMA = {

@@ -14,7 +14,7 @@ Layout under <output>/downlevel/:
 
 from __future__ import annotations
 
-from generator import payload_scripts, prerequisites, releases
+from generator import payload_scripts, payloads, prerequisites, releases
 from generator.artifacts import OutputFile
 from generator.builders.agent_advice import exit_code_rows, payload_title
 from generator.builders.launcher import launcher_file
@@ -121,6 +121,8 @@ def handoff(project: Project, files: list[OutputFile]) -> OutputFile:
         scep_name=SCEP_NAME, prerequisites_name=PREREQUISITES_NAME,
         success=_agent_targets(project)[0].onboarding.success,
         success_key=hklm_path(_agent_targets(project)[0].onboarding.success.key),
+        mma_embedded=any(t.agent == "mma" and t.onboarding.command != payloads.MMA_INSTALLER_NAME for t in project.targets),
+        mma_installer=next((t.onboarding.command for t in project.targets if t.agent == "mma"), ""),
         checksums=checksum_rows(files),
     )
 

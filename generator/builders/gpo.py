@@ -17,7 +17,7 @@ Layout under <output>/gpo/:
 
 from __future__ import annotations
 
-from generator import launch
+from generator import launch, payloads
 from generator.artifacts import OutputFile
 from generator.builders.agent_advice import exit_code_rows, payload_title
 from generator.builders.import_script import render_import_script
@@ -183,13 +183,13 @@ def gpo_definitions(project: Project) -> list[tuple[ResolvedTarget | None, GpoDe
 
 
 def _share_files(project: Project) -> list[OutputFile]:
-    payloads = [t.onboarding for t in project.targets]
+    hosting = [t.onboarding for t in project.targets]
     if project.offboarding_payload is not None:
-        payloads.append(project.offboarding_payload)
+        hosting.append(project.offboarding_payload)
     # Targets share files (the portal script, an agent's installer): the share holds each once.
     # Two different files under one name would make one target run the other's: refuse that.
     by_name: dict[str, HostedFile] = {}
-    for f in (f for p in payloads for f in p.files):
+    for f in (f for p in hosting for f in p.files):
         if f.name in by_name and by_name[f.name].data != f.data:
             raise ValueError(f"two payloads put different files named {f.name!r} on the share")
         by_name[f.name] = f
@@ -287,6 +287,8 @@ def handoff(project: Project, gpos: list[tuple[ResolvedTarget | None, GpoDefinit
         success_key=hklm_path(project.targets[0].onboarding.success.key),
         passive_value_name=setting("passive_mode").value_name,
         asr_key=hklm_path(ASR_RULES_KEY),
+        mma_embedded=any(t.agent == "mma" and t.onboarding.command != payloads.MMA_INSTALLER_NAME for t in project.targets),
+        mma_installer=next((t.onboarding.command for t in project.targets if t.agent == "mma"), ""),
         checksums=checksum_rows(files),
     )
 

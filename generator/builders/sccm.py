@@ -14,7 +14,7 @@ Layout under <output>/sccm/:
 
 from __future__ import annotations
 
-from generator import launch
+from generator import launch, payloads
 from generator.artifacts import OutputFile
 from generator.builders.agent_advice import exit_code_rows, payload_title
 from generator.builders.launcher import launcher_file
@@ -269,6 +269,8 @@ def handoff(project: Project, packages: list[tuple[ResolvedTarget | None, CmPack
             "name": markdown_cell(off.name),
             "expires": project.offboarding_payload.valid_until_text,
         },
+        mma_embedded=any(t.agent == "mma" and t.onboarding.command != payloads.MMA_INSTALLER_NAME for t in project.targets),
+        mma_installer=next((t.onboarding.command for t in project.targets if t.agent == "mma"), ""),
         checksums=checksum_rows(files),
     )
 

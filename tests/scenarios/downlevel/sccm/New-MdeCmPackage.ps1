@@ -230,7 +230,7 @@ $Packages = @(
         Duration       = 60
         DiskSpaceMB    = 1
         Files          = @(
-            [pscustomobject]@{ Name = 'Install-MdeUnifiedAgent.ps1'; Sha256 = '91EFC002A918A1F8133A915617A101BB69D6E8FECAEE7F9BE053B486F3663E81' }
+            [pscustomobject]@{ Name = 'Install-MdeUnifiedAgent.ps1'; Sha256 = 'A930A1DEDC5F688EBC206FC113965D3ECECA66AAA9CD9D67EDB6EDA2C8489DD7' }
             [pscustomobject]@{ Name = 'install.ps1'; Sha256 = '569D8B0E0A4D82D8B12BE6241365DE0DB2705CB4579DC7AD63134366A38CD9B2' }
             [pscustomobject]@{ Name = 'md4ws.msi'; Sha256 = '2879E56DDD6B23C3A2D036CAE69F6234C1116044A8864F5266569C1F147F7C67' }
             [pscustomobject]@{ Name = 'WindowsDefenderATPOnboardingScript.cmd'; Sha256 = '92177C9C747F5FE1D38CE04B7C427DD44FB62E1F189F553D285DE4AB578AA717' }
@@ -275,7 +275,7 @@ $Packages = @(
         Duration       = 60
         DiskSpaceMB    = 1
         Files          = @(
-            [pscustomobject]@{ Name = 'Install-MdeMma.ps1'; Sha256 = '8D9AF782266FD91841FFD83C28F9784B38D0BCED4EA2339B20591612ADB3F974' }
+            [pscustomobject]@{ Name = 'Install-MdeMma.ps1'; Sha256 = '8FDCFF0D5A0A672AE568E7403FDC418DEBD291AE1E94EBB8D4DB3CAC23515841' }
             [pscustomobject]@{ Name = 'MMASetup-AMD64.exe'; Sha256 = '36E782E39E08BCC51E5328976B51A745AF0D652A876ECF3C0BDB1427191D569E' }
             [pscustomobject]@{ Name = 'MdeInstallAgent.cmd'; Sha256 = 'E9A72E6D4E1FBAAAD6B600C4B61DF43CE639C088174B73644BDA9C355CDC82BC' }
         )

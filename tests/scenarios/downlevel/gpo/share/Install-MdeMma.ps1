@@ -65,6 +65,7 @@ $Agent = @{
     Service       = 'HealthService'
     ComClass      = 'AgentConfigManager.MgmtSvcCfg'
 }
+$Embedded = @{ Key = ''; Password = '' }
 $Exit = @{
     CopyFailed = 81
     HashMismatch = 82
@@ -102,7 +103,7 @@ function Write-Line {
 function Read-Secret {
     # The value of the environment variable, else the first line of the file given, else of the
     # default file beside this script; '' when none is there.
-    param([string] $Variable, [string] $Given, [string] $DefaultName)
+    param([string] $Variable, [string] $Given, [string] $DefaultName, [string] $Embedded)
     $value = [Environment]::GetEnvironmentVariable($Variable)
     if ($value) {
         Write-Line ('read from the environment variable {0}' -f $Variable)
@@ -119,11 +120,14 @@ function Read-Secret {
             return $line.Trim()
         }
     }
-    return ''
+    if ($Embedded) {
+        Write-Line 'using the value mdegen embedded in this script'
+    }
+    return $Embedded
 }
 
 # 1. The secrets, at run time.
-$key = Read-Secret -Variable $Agent.KeyVariable -Given $WorkspaceKeyFile -DefaultName $Agent.KeyFile
+$key = Read-Secret -Variable $Agent.KeyVariable -Given $WorkspaceKeyFile -DefaultName $Agent.KeyFile -Embedded $Embedded.Key
 if (-not $key) {
     Write-Line ('no workspace key: set {0}, pass -WorkspaceKeyFile, or place {1} beside this script' -f $Agent.KeyVariable, $Agent.KeyFile)
     exit $Exit.NoKey
@@ -134,7 +138,7 @@ if ($key -notmatch '^[A-Za-z0-9+/]{20,}={0,2}$') {
 }
 $password = ''
 if ($Agent.ProxyUser) {
-    $password = Read-Secret -Variable $Agent.PasswordVariable -Given $ProxyPasswordFile -DefaultName $Agent.PasswordFile
+    $password = Read-Secret -Variable $Agent.PasswordVariable -Given $ProxyPasswordFile -DefaultName $Agent.PasswordFile -Embedded $Embedded.Password
     if (-not $password) {
         Write-Line ('no proxy password for {0}: set {1}, pass -ProxyPasswordFile, or place {2} beside this script' -f $Agent.ProxyUser, $Agent.PasswordVariable, $Agent.PasswordFile)
         exit $Exit.NoPassword

@@ -13,8 +13,9 @@
       2. runs the copy of install.ps1 in the 64-bit Windows PowerShell with -OnboardingScript
          (and -Passive when it was given -Passive);
       3. copies the logs to the log share when mdegen was given one;
-      4. exits with install.ps1's exit code, unchanged (81 and 82 are this script's own: the
-         copy failed, a hash differed).
+      4. exits with install.ps1's exit code, unchanged; where that is 0 but the server is not
+         onboarded (install.ps1 only warns when the onboarding script fails), with 83.
+    81, 82 and 83 are this script's own: the copy failed, a hash differed, not onboarded.
 
 .PARAMETER Passive
     Install with Defender Antivirus in passive mode (install.ps1 -Passive).
@@ -41,6 +42,9 @@ $Payload = [pscustomobject]@{
     OnboardingScript = 'WindowsDefenderATPOnboardingScript.cmd'
     LogShare         = '\\files.fabrikam.example\MDE-Logs$'
     WrapperLog       = 'Install-MdeUnifiedAgent.log'
+    StatusKey        = 'Software\Microsoft\Windows Advanced Threat Protection\Status'
+    StateValue       = 'OnboardingState'
+    StateWaitSeconds = 120
 }
 # The files beside this script, with the SHA-256 of each as mdegen packed it.
 $Files = @(
@@ -50,6 +54,7 @@ $Files = @(
 )
 $CopyFailed = 81
 $HashMismatch = 82
+$NotOnboarded = 83
 
 try {
     if (-not (Test-Path -LiteralPath $Payload.LocalFolder)) {
@@ -124,5 +129,23 @@ if ($Payload.LogShare) {
     }
 }
 
-# 4. install.ps1's exit code, unchanged.
+# 4. install.ps1's exit code, unchanged; but install.ps1 only warns when the onboarding script
+# fails and still exits 0, so a 0 counts only once the onboarding state says onboarded.
+if ($exitCode -eq 0) {
+    $state = $null
+    for ($i = 0; $i -lt $Payload.StateWaitSeconds; $i += 5) {
+        $item = Get-ItemProperty -Path ('HKLM:\' + $Payload.StatusKey) -Name $Payload.StateValue -ErrorAction SilentlyContinue
+        if ($null -ne $item) {
+            $state = $item.($Payload.StateValue)
+        }
+        if ($state -eq 1) {
+            break
+        }
+        Start-Sleep -Seconds 5
+    }
+    if ($state -ne 1) {
+        Write-Line ('install.ps1 exited with 0, but {0} is {1}, not 1: the onboarding script failed; see the Application log (WDATPOnboarding)' -f $Payload.StateValue, $state)
+        exit $NotOnboarded
+    }
+}
 exit $exitCode
