@@ -21,7 +21,19 @@ WRAPPER_LOG = "Install-MdeUnifiedAgent.log"
 COPY_FAILED_EXIT = 81
 HASH_MISMATCH_EXIT = 82
 NOT_ONBOARDED_EXIT = 83
+UNSAFE_FOLDER_EXIT = 84
+# Files install.ps1 picks up when they sit beside it (mde-domain.md §4: the 2016 platform update).
+UNIFIED_OPTIONAL_FILES = ("UpdatePlatform.exe",)
 STATE_WAIT_SECONDS = 120           # the portal script itself waits about 75 s for the sensor
+
+
+def private_folders(local_folder: str) -> list[str]:
+    """``local_folder`` and its parents below %ProgramData% (C:\\ProgramData\\mdegen, then ...\\unified),
+    outermost first: each is created or checked as SYSTEM's and Administrators' only."""
+    parts = local_folder.split("\\")
+    if len(parts) < 4 or parts[1].lower() != "programdata":
+        raise ValueError(f"{local_folder!r} is not a folder below C:\\ProgramData\\<name>")
+    return ["\\".join(parts[:i]) for i in range(3, len(parts) + 1)]
 
 
 def render_unified_wrapper(*, organization: str, release: str, files: Sequence[tuple[str, str]],
@@ -45,6 +57,10 @@ def render_unified_wrapper(*, organization: str, release: str, files: Sequence[t
         "copy_failed": COPY_FAILED_EXIT,
         "hash_mismatch": HASH_MISMATCH_EXIT,
         "not_onboarded": NOT_ONBOARDED_EXIT,
+        "unsafe_folder": UNSAFE_FOLDER_EXIT,
+        "folders": private_folders(local_folder),
+        "optional_files": list(UNIFIED_OPTIONAL_FILES),
+        "sense_service_key": policy.SENSE_SERVICE_PATH,
         "status_key": policy.STATUS_KEY,
         "state_value": policy.ONBOARDING_STATE,
         "state_wait_seconds": STATE_WAIT_SECONDS,
@@ -64,7 +80,7 @@ MMA_LOG = "Install-MdeMma.log"
 MMA_COM_CLASS = "AgentConfigManager.MgmtSvcCfg"
 # The installer's own exit codes: none of setup.exe's (msiexec's 16xx, 3010, 1641).
 MMA_EXITS = {"copy_failed": 81, "hash_mismatch": 82, "extract_failed": 83, "no_key": 84, "bad_key": 85,
-             "no_password": 86, "com_failed": 87}
+             "no_password": 86, "com_failed": 87, "unsafe_folder": 88}
 
 
 def render_mma_installer(*, organization: str, release: str, workspace_id: str, cloud_type: int,
@@ -85,6 +101,7 @@ def render_mma_installer(*, organization: str, release: str, workspace_id: str, 
         "setup_name": setup_name,
         "setup_sha256": setup_sha256.upper(),
         "local_folder": local_folder,
+        "folders": private_folders(local_folder),
         "log": MMA_LOG,
         "key_variable": MMA_KEY_VARIABLE,
         "key_file": MMA_KEY_FILE,

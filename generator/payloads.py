@@ -168,6 +168,7 @@ DEFENDERDT_EXIT_CODES: tuple[tuple[int, str], ...] = (
     (40, "not running with administrative rights"),
     (50, "the operating system is not supported"),
     (70, "the configuration file has an error"),
+    (80, "quality telemetry could not be sent"),
     (90, "a prerequisite check failed"),
     (100, "the tool's manifest is corrupt"),
     (200, "the sensor did not initialise"),
@@ -176,9 +177,12 @@ DEFENDERDT_EXIT_CODES: tuple[tuple[int, str], ...] = (
     (400, "a download failed"),
     (500, "the installation failed"),
     (600, "the update failed"),
+    (610, "the update file is not supported"),
     (700, "system preparation failed"),
     (710, "a Windows feature could not be enabled"),
     (720, "System Center Endpoint Protection could not be uninstalled"),
+    (730, "a sovereign-cloud error"),
+    (740, "a sovereign-cloud error"),
     (1000, "an unspecified error"),
 )
 DEFENDERDT_LOG = r"C:\ProgramData\Microsoft\DefenderDeploymentTool\DefenderDeploymentTool-<computer name>.log"
@@ -214,13 +218,14 @@ UNIFIED_EXIT_CODES: tuple[tuple[int, str], ...] = (
     (16, "md4ws.msi is missing beside install.ps1"),
     (18, "install.ps1's folder is not writable"),
     (30, "the onboarding script was not found"),
-    (35, "the server is still onboarded (the Sense service starts automatically)"),
+    (35, "the server is onboarded already (the Sense service starts automatically)"),
     (36, "md4ws.msi is in use by another process"),
     (37, "the onboarding script is the local one (it waits for a key press)"),
     (39, "a DisableAntiSpyware policy turns Defender Antivirus off"),
     (81, "mdegen's wrapper could not copy the files to the local folder"),
     (82, "a copied file's SHA-256 is not the one mdegen recorded"),
     (83, "install.ps1 exited 0 but the server is not onboarded (the onboarding script failed)"),
+    (84, "mdegen's work folder under C:\\ProgramData is not owned by SYSTEM or Administrators"),
     (1603, "msiexec: the installation failed (see install-<computer>.log)"),
     (1618, "msiexec: another installation is running"),
     (3010, "msiexec: installed, a restart is needed; install.ps1 stops before onboarding"),
@@ -250,6 +255,7 @@ MMA_EXIT_CODES: tuple[tuple[int, str], ...] = (
     (85, "the workspace key found is not a workspace key"),
     (86, "no proxy password was found at run time"),
     (87, "the installed agent's configuration object (AgentConfigManager.MgmtSvcCfg) failed"),
+    (88, "mdegen's work folder under C:\\ProgramData is not owned by SYSTEM or Administrators"),
     (1603, "setup.exe: the installation failed"),
     (1618, "setup.exe: another installation is running"),
     (1641, "setup.exe: installed; the server restarts"),
@@ -260,8 +266,10 @@ MMA_LOCAL_FOLDER = r"C:\ProgramData\mdegen\mma"
 MMA_LOG = MMA_LOCAL_FOLDER + r"\Install-MdeMma.log"
 
 
-def mma_onboarding(installer: HostedFile, setup: HostedFile) -> Payload:
+def mma_onboarding(installer: HostedFile, setup: HostedFile, *, scep: bool = False) -> Payload:
     """mdegen's Install-MdeMma.ps1 beside Microsoft's MMASetup: the agent reports to the Defender
-    workspace, whose key the installer reads at run time (never from the kit)."""
+    workspace, whose key the installer reads at run time (never from the kit). ``scep``: the
+    servers may keep System Center Endpoint Protection, whose cloud membership must be Advanced."""
     return Payload(role="onboarding", files=(installer, setup), command=installer.name, success=ONBOARDED,
-                   exit_codes=MMA_EXIT_CODES, agent="mma", log=MMA_LOG, policy=(policy.SCEP_CLOUD_ADVANCED,))
+                   exit_codes=MMA_EXIT_CODES, agent="mma", log=MMA_LOG,
+                   policy=(policy.SCEP_CLOUD_ADVANCED,) if scep else ())

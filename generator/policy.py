@@ -37,6 +37,7 @@ SENSE_KEY = r"Software\Microsoft\Windows Advanced Threat Protection"
 STATUS_KEY = SENSE_KEY + r"\Status"
 ONBOARDING_STATE = "OnboardingState"
 SENSE_SERVICE = "Sense"                 # the Defender for Endpoint sensor service
+SENSE_SERVICE_PATH = r"SYSTEM\CurrentControlSet\Services\Sense"   # its Start is 2 while onboarded
 # The value the portal's onboarding script writes under ATP_KEY (policy): where it is present, the
 # sensor onboards at its next start, whether or not it has yet.
 ONBOARDING_INFO = "OnboardingInfo"

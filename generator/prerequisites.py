@@ -51,8 +51,8 @@ _TELEMETRY_7601 = Hotfix("KB3080149", "update for customer experience and diagno
 _UCRT = FileVersion(r"%SystemRoot%\System32\ucrtbase.dll", "0.0.0.0", "Universal C Runtime (KB2999226)")
 _TDH = FileVersion(r"%SystemRoot%\System32\tdh.dll", "6.3.9600.17958", "telemetry update (KB3080149)")
 _NTOSKRNL = FileVersion(r"%SystemRoot%\System32\ntoskrnl.exe", "6.3.9600.17736", "kernel update (KB3045999)")
-_WINDEFEND = FileVersion(r"%ProgramFiles%\Windows Defender\MsMpEng.exe", "4.10.14393.2515",
-                         "Defender Antivirus platform 4.10.14393.2515 or later")
+# "service:<name>": the program the service runs (install.ps1 reads WinDefend's image path too).
+_WINDEFEND = FileVersion("service:WinDefend", "4.10.14393.2515", "Defender Antivirus platform 4.10.14393.2515 or later")
 
 _NEEDS: dict[tuple[str, str], Needs] = {
     ("2008r2", releases.DEFENDERDT): Needs("7601", "Windows Server 2008 R2 SP1", dotnet35=True, tls12_explicit=True,
@@ -89,6 +89,8 @@ FACTS = {
     "install_marker_key": r"SOFTWARE\Microsoft\Microsoft Defender for Endpoint Install",
     "install_marker_value": "PendingReboot",
     "session_manager": r"SYSTEM\CurrentControlSet\Control\Session Manager",
+    "services_key": r"SYSTEM\CurrentControlSet\Services",
+    "results_folder": r"C:\ProgramData\mdegen",
 }
 
 # Endpoints each agent reaches besides the tenant's gateway (the onboarding data's geo URL).

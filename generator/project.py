@@ -37,6 +37,7 @@ PACKAGE_NAMES = ("onboarding", "offboarding", "vdi")
 # files each agent needs.
 AGENT_FILES = {"defenderdt": "defenderdt", "defenderdt_onboarding": "defenderdt-onboarding",
                "unified_msi": "unified-msi", "unified_script": "unified-script", "mma_setup": "mma-setup"}
+SCEP_RELEASES = ("2008r2", "2012r2")
 AGENT_NEEDS = {releases.DEFENDERDT: ("defenderdt", "defenderdt_onboarding"),
                releases.UNIFIED: ("unified_msi", "unified_script"),
                releases.MMA: ("mma_setup",)}
@@ -126,13 +127,16 @@ def refuse_agent_targets(project: "Project", kit_label: str) -> None:
 
 def resolve_target(target: Target, settings: Settings | None = None, *, index: int | None = None,
                    onboarding: PortalPackage | None = None,
-                   agent_payload: "Callable[[str, Settings], Payload | None] | None" = None) -> ResolvedTarget:
+                   agent_payload: "Callable[[str, Settings, tuple[WindowsRelease, ...]], Payload | None] | None" = None,
+                   ) -> ResolvedTarget:
     """One config target resolved: ``settings`` are the top-level settings it overrides;
-    ``agent_payload(agent, settings)`` gives a down-level target's payload (None: not available)."""
+    ``agent_payload(agent, settings, releases)`` gives a down-level target's payload (None: not
+    available)."""
     merged = target.settings if settings is None else Settings.model_validate(
         {**settings.configured(), **target.settings.configured()})
     if target.agent:
-        payload = agent_payload(target.agent, merged) if agent_payload is not None else None
+        payload = (agent_payload(target.agent, merged, releases.canonical(target.os))
+                   if agent_payload is not None else None)
     else:
         payload = None if onboarding is None else payloads.portal_onboarding(onboarding, merged)
     return ResolvedTarget(
@@ -278,8 +282,8 @@ def read_agent_files(config: Config, source: str = "<config>") -> dict:
     return found
 
 
-def _agent_payload(config: Config, agent: str, settings: Settings, agent_files: dict,
-                   onboarding: PortalPackage | None) -> Payload | None:
+def _agent_payload(config: Config, agent: str, settings: Settings, chosen: tuple[WindowsRelease, ...],
+                   agent_files: dict, onboarding: PortalPackage | None) -> Payload | None:
     """A down-level target's payload from the agent's files (hosted under Microsoft's names,
     whatever the download was called), or None when a file it needs was not read."""
     from generator import agents, payload_scripts
@@ -321,7 +325,9 @@ def _agent_payload(config: Config, agent: str, settings: Settings, agent_files: 
             proxy_url=downlevel.proxy, proxy_user=downlevel.proxy_user, setup_name=hosted_setup.name,
             setup_sha256=hosted_setup.sha256, local_folder=payloads.MMA_LOCAL_FOLDER,
             embedded_key=key, embedded_password=password))
-        return payloads.mma_onboarding(installer, hosted_setup)
+        # System Center Endpoint Protection runs on 2008 R2 and 2012 R2; 2016 has Defender Antivirus.
+        scep = any(r.key in SCEP_RELEASES for r in chosen)
+        return payloads.mma_onboarding(installer, hosted_setup, scep=scep)
     return None
 
 
@@ -457,8 +463,8 @@ def resolve(config: Config, *, source: str = "<config>", packages: dict[str, Por
     offboarding = packages.get("offboarding")
     agent_files = dict(agent_files or {})
 
-    def agent_payload(agent: str, settings: Settings) -> Payload | None:
-        return _agent_payload(config, agent, settings, agent_files, onboarding)
+    def agent_payload(agent: str, settings: Settings, chosen: tuple[WindowsRelease, ...]) -> Payload | None:
+        return _agent_payload(config, agent, settings, chosen, agent_files, onboarding)
 
     if config.targets:
         targets = tuple(resolve_target(t, config.settings, index=i, onboarding=onboarding, agent_payload=agent_payload)
@@ -471,6 +477,10 @@ def resolve(config: Config, *, source: str = "<config>", packages: dict[str, Por
         notes.append(f"settings.asr_rules: {guid} is not an attack surface reduction rule Microsoft documents; "
                      "Defender ignores a rule it does not know (check the GUID against the ASR rules reference)")
     for t in targets:
+        if t.agent == releases.MMA and t.settings.passive_mode:
+            notes.append(f"target {t.name!r}: passive mode is configured, but with the Microsoft Monitoring Agent "
+                         "ForceDefenderPassiveMode does nothing (on 2012 R2 and 2016 it works only with the unified "
+                         "agent): Defender Antivirus on 2016 stays active beside another antivirus")
         inactive = inactive_in_passive_mode(t.settings)
         if inactive:
             names = ", ".join(s.field for s in inactive)

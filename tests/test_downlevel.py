@@ -161,7 +161,7 @@ def test_no_golden_file_holds_a_workspace_key_property_value():
 
 
 @pytest.mark.parametrize("edit, field", [
-    (("agent: mma", "agent: unified"), "targets[3].agent"),                       # unified on 2016 is fine ...
+    (("agent: mma", "agent: unified"), "targets[3].agent"),                       # unified on 2012 R2 is fine ...
     (("os: [2008r2]\n    agent: defenderdt", "os: [2008r2]\n    agent: unified"), "targets[1].agent"),
     (("workspace_id: 0f0e0d0c-0b0a-4988-8776-655443322110", "workspace_id: 12345"), "downlevel.workspace_id"),
     (("proxy: proxy.fabrikam.example:8080", "proxy: 'http://u:pw@proxy.fabrikam.example:8080'"), "downlevel.proxy"),

@@ -96,7 +96,7 @@ def target_files(project: Project, target: ResolvedTarget) -> list[OutputFile]:
     name, data = launcher_file(payload)
     files.append(OutputFile(f"{base}/{name}", data))
     files.append(OutputFile(f"{base}/{PREREQUISITES_NAME}", render_prerequisites(project, target)))
-    if target.agent == releases.MMA:
+    if SCEP_CLOUD_ADVANCED in payload.policy:
         files.append(OutputFile(f"{base}/{SCEP_NAME}", render_scep_script()))
     return files
 
@@ -114,6 +114,7 @@ def handoff(project: Project, files: list[OutputFile]) -> OutputFile:
         targets=rows,
         exit_code_tables=list(tables.values()),
         any_mma=any(t.agent == releases.MMA for t in _agent_targets(project)),
+        any_scep=any(SCEP_CLOUD_ADVANCED in t.onboarding.policy for t in _agent_targets(project)),
         proxy_user=downlevel is not None and downlevel.proxy_user is not None,
         key_variable=payload_scripts.MMA_KEY_VARIABLE, key_file=payload_scripts.MMA_KEY_FILE,
         password_variable=payload_scripts.PROXY_PASSWORD_VARIABLE, password_file=payload_scripts.PROXY_PASSWORD_FILE,

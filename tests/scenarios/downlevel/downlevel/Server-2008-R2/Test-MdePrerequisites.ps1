@@ -15,13 +15,31 @@
     could not be told); 1: at least one FAIL; 2: this server's build is none of the target's.
 
 .PARAMETER OutFile
-    Where the JSON goes; by default prerequisites-<computer>.json in %ProgramData%\mdegen.
+    Where the JSON goes; by default prerequisites-<computer>.json in %ProgramData%\mdegen when
+    run elevated (a folder for SYSTEM and Administrators only), else in %TEMP%.
 
 .EXAMPLE
     powershell.exe -NoProfile -ExecutionPolicy Bypass -File .\Test-MdePrerequisites.ps1
 #>
 [CmdletBinding()]
 param([string] $OutFile = '')
+
+if ($env:PROCESSOR_ARCHITEW6432 -eq 'AMD64') {
+    $relaunch = @('-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass', '-File', $MyInvocation.MyCommand.Path)
+    foreach ($parameter in $PSBoundParameters.GetEnumerator()) {
+        if ($parameter.Value -is [System.Management.Automation.SwitchParameter]) {
+            if ($parameter.Value.IsPresent) {
+                $relaunch += ('-' + $parameter.Key)
+            }
+        }
+        else {
+            $relaunch += ('-' + $parameter.Key)
+            $relaunch += [string] $parameter.Value
+        }
+    }
+    & (Join-Path $env:SystemRoot 'Sysnative\WindowsPowerShell\v1.0\powershell.exe') @relaunch
+    exit $LASTEXITCODE
+}
 
 Set-StrictMode -Version 2
 $ErrorActionPreference = 'Stop'
@@ -71,6 +89,32 @@ $Facts = @{
     SessionManager = 'SYSTEM\CurrentControlSet\Control\Session Manager'
     InstallMarkerKey = 'SOFTWARE\Microsoft\Microsoft Defender for Endpoint Install'
     InstallMarkerValue = 'PendingReboot'
+    ServicesKey    = 'SYSTEM\CurrentControlSet\Services'
+    ResultsFolder  = 'C:\ProgramData\mdegen'
+}
+
+function Initialize-PrivateFolder {
+    # Users may create folders under %ProgramData% and own what they create: a folder planted there
+    # before the first run would let them swap a checked file before it runs, or plant a DLL that
+    # SYSTEM loads. So mdegen's folders get an ACL of SYSTEM and Administrators only, and one that
+    # exists already must be owned by one of them.
+    param([string] $Path)
+    if (Test-Path -LiteralPath $Path) {
+        $owner = (Get-Acl -LiteralPath $Path).GetOwner([System.Security.Principal.SecurityIdentifier]).Value
+        if ($owner -ne 'S-1-5-18' -and $owner -ne 'S-1-5-32-544') {
+            throw ('{0} exists and is owned by {1}, not by SYSTEM or Administrators: delete it and run again' -f $Path, $owner)
+        }
+    }
+    else {
+        New-Item -ItemType Directory -Path $Path -Force | Out-Null
+    }
+    $acl = New-Object System.Security.AccessControl.DirectorySecurity
+    $acl.SetAccessRuleProtection($true, $false)
+    foreach ($sid in @('S-1-5-18', 'S-1-5-32-544')) {
+        $identity = New-Object System.Security.Principal.SecurityIdentifier($sid)
+        $acl.AddAccessRule((New-Object System.Security.AccessControl.FileSystemAccessRule($identity, 'FullControl', 'ContainerInherit, ObjectInherit', 'None', 'Allow')))
+    }
+    Set-Acl -LiteralPath $Path -AclObject $acl
 }
 
 $Results = New-Object System.Collections.ArrayList
@@ -146,7 +190,24 @@ else {
 
     # Updates: by file version where one can be superseded, else by installed hotfix.
     foreach ($f in $row.FileVersions) {
-        $path = [Environment]::ExpandEnvironmentVariables($f.Path)
+        if ($f.Path.StartsWith('service:')) {
+            # The program a service runs (platform updates move Defender's engine to new folders).
+            $image = Get-Value -Key ($Facts.ServicesKey + '\' + $f.Path.Substring(8)) -Name 'ImagePath'
+            $path = ''
+            if ($image) {
+                $path = [Environment]::ExpandEnvironmentVariables(([string] $image).Trim())
+                if ($path.StartsWith('"')) {
+                    $path = $path.Substring(1, $path.IndexOf('"', 1) - 1)
+                }
+            }
+        }
+        else {
+            $path = [Environment]::ExpandEnvironmentVariables($f.Path)
+        }
+        if (-not $path) {
+            Add-Check -Name $f.Why -Result 'WARN' -Detail ('{0} is not installed; the agent installs it if it can reach Windows Update' -f $f.Path)
+            continue
+        }
         if (-not (Test-Path -LiteralPath $path)) {
             Add-Check -Name $f.Why -Result 'WARN' -Detail ('{0} is missing; the agent installs the update if it can reach Windows Update' -f $path)
             continue
@@ -194,7 +255,7 @@ else {
     # TLS 1.2.
     $enabled = Get-Value -Key $Facts.Tls12Client -Name 'Enabled'
     $disabledByDefault = Get-Value -Key $Facts.Tls12Client -Name 'DisabledByDefault'
-    if ($enabled -eq 0 -or $disabledByDefault -eq 1 -or ($row.Tls12Explicit -and $enabled -ne 1)) {
+    if ($enabled -eq 0 -or $disabledByDefault -eq 1 -or ($row.Tls12Explicit -and ($enabled -ne 1 -or $disabledByDefault -ne 0))) {
         Add-Check -Name 'TLS 1.2' -Result 'FAIL' -Detail ('SCHANNEL TLS 1.2 Client: Enabled={0}, DisabledByDefault={1}; set 1 and 0 and restart' -f $enabled, $disabledByDefault)
     }
     else {
@@ -246,7 +307,7 @@ else {
 
 # Connectivity, through the configured proxy: any HTTP answer counts as reachable.
 try {
-    [Net.ServicePointManager]::SecurityProtocol = [Net.SecurityProtocolType] 3072
+    [Net.ServicePointManager]::SecurityProtocol = [Enum]::ToObject([Net.SecurityProtocolType], 3072)
 }
 catch {
     Add-Check -Name 'connectivity' -Result 'WARN' -Detail '.NET cannot use TLS 1.2 here (install the .NET TLS 1.2 update); the tests below may fail for that reason'
@@ -264,7 +325,12 @@ foreach ($url in $Urls) {
         $response.Close()
     }
     catch [System.Net.WebException] {
-        if ($null -ne $_.Exception.Response) {
+        if ($null -ne $_.Exception.Response -and [int] $_.Exception.Response.StatusCode -eq 407) {
+            Add-Check -Name 'connectivity' -Result 'FAIL' -Detail ('{0}: the proxy asks for credentials the computer account does not have (HTTP 407)' -f $url)
+        }
+        elseif ($null -ne $_.Exception.Response) {
+            # Any other answer: the server (or a proxy's own page) was reached; a proxy that blocks
+            # with a page of its own passes here too, so read the detail.
             Add-Check -Name 'connectivity' -Result 'PASS' -Detail ('{0}: HTTP {1} (reachable)' -f $url, [int] $_.Exception.Response.StatusCode)
         }
         else {
@@ -287,10 +353,22 @@ if ($failed.Count -gt 0) {
 elseif (@($Results | Where-Object { $_.result -eq 'WARN' }).Count -gt 0) {
     $overall = 'warn'
 }
-if (-not $OutFile) {
-    $folder = Join-Path $env:ProgramData 'mdegen'
-    if (-not (Test-Path -LiteralPath $folder)) {
-        New-Item -ItemType Directory -Path $folder -Force | Out-Null
+if ($OutFile) {
+    $OutFile = $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($OutFile)
+}
+else {
+    # Elevated (or SYSTEM): mdegen's folder under %ProgramData%, created for SYSTEM and
+    # Administrators only; otherwise the user's own temporary folder.
+    $folder = $env:TEMP
+    $principal = New-Object System.Security.Principal.WindowsPrincipal([System.Security.Principal.WindowsIdentity]::GetCurrent())
+    if ($principal.IsInRole([System.Security.Principal.WindowsBuiltInRole]::Administrator)) {
+        try {
+            Initialize-PrivateFolder -Path $Facts.ResultsFolder
+            $folder = $Facts.ResultsFolder
+        }
+        catch {
+            Write-Output ('{0}; writing to {1} instead' -f $_.Exception.Message, $folder)
+        }
     }
     $OutFile = Join-Path $folder ('prerequisites-{0}.json' -f $env:COMPUTERNAME)
 }

@@ -14,18 +14,22 @@
          user is configured, the same way (MDE_PROXY_PASSWORD, -ProxyPasswordFile,
          MdeProxyPassword.txt);
       2. when the agent is installed (the HealthService service exists, as with SCOM or Azure
-         Monitor), adds the workspace through AgentConfigManager.MgmtSvcCfg (multi-homing),
-         sets the proxy, reloads the configuration and exits 0; a workspace already present is
-         left as it is;
+         Monitor) and reports to the workspace already, exits 0 without reading any secret;
+         otherwise adds the workspace through AgentConfigManager.MgmtSvcCfg (multi-homing),
+         sets the proxy (for the whole agent: every workspace uses it), reloads the
+         configuration and exits 0;
       3. otherwise copies the setup program to a local folder, checks its SHA-256, extracts it and
          runs setup.exe /qn with the workspace, cloud type and proxy properties, and exits with
          setup.exe's exit code, unchanged.
 
     It logs to Install-MdeMma.log in its local folder; the key and password never appear there.
 
-    mdegen's own exit codes: 81 the copy failed, 82 the copy's SHA-256 differs, 83 extraction
-    failed, 84 no workspace key found, 85 the key is not a workspace key, 86 no proxy password
-    found, 87 the agent's configuration object failed.
+    Exit code 0 means the agent is installed and reports to the workspace; the Defender sensor
+    onboards through it within minutes (check the Operations Manager log). mdegen's own exit
+    codes: 81 the copy failed, 82 the copy's SHA-256 differs, 83 extraction failed, 84 no
+    workspace key found, 85 the key is not a workspace key, 86 no usable proxy password found,
+    87 the agent's configuration object failed, 88 the work folder under %ProgramData% is not
+    owned by SYSTEM or Administrators.
 
 .PARAMETER WorkspaceKeyFile
     A file that holds the workspace key (one line).
@@ -38,6 +42,23 @@
 #>
 [CmdletBinding()]
 param([string] $WorkspaceKeyFile = '', [string] $ProxyPasswordFile = '')
+
+if ($env:PROCESSOR_ARCHITEW6432 -eq 'AMD64') {
+    $relaunch = @('-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass', '-File', $MyInvocation.MyCommand.Path)
+    foreach ($parameter in $PSBoundParameters.GetEnumerator()) {
+        if ($parameter.Value -is [System.Management.Automation.SwitchParameter]) {
+            if ($parameter.Value.IsPresent) {
+                $relaunch += ('-' + $parameter.Key)
+            }
+        }
+        else {
+            $relaunch += ('-' + $parameter.Key)
+            $relaunch += [string] $parameter.Value
+        }
+    }
+    & (Join-Path $env:SystemRoot 'Sysnative\WindowsPowerShell\v1.0\powershell.exe') @relaunch
+    exit $LASTEXITCODE
+}
 
 Set-StrictMode -Version 2
 $ErrorActionPreference = 'Stop'
@@ -57,6 +78,7 @@ $Agent = @{
     Setup         = 'MMASetup-AMD64.exe'
     SetupSha256   = '36E782E39E08BCC51E5328976B51A745AF0D652A876ECF3C0BDB1427191D569E'
     LocalFolder   = 'C:\ProgramData\mdegen\mma'
+    Folders       = @('C:\ProgramData\mdegen', 'C:\ProgramData\mdegen\mma')
     Log           = 'Install-MdeMma.log'
     KeyVariable   = 'MDE_MMA_WORKSPACE_KEY'
     KeyFile       = 'MdeWorkspaceKey.txt'
@@ -74,18 +96,43 @@ $Exit = @{
     BadKey = 85
     NoPassword = 86
     ComFailed = 87
+    UnsafeFolder = 88
 }
 
 $here = Split-Path -Parent $MyInvocation.MyCommand.Path
 
+function Initialize-PrivateFolder {
+    # Users may create folders under %ProgramData% and own what they create: a folder planted there
+    # before the first run would let them swap a checked file before it runs, or plant a DLL that
+    # SYSTEM loads. So mdegen's folders get an ACL of SYSTEM and Administrators only, and one that
+    # exists already must be owned by one of them.
+    param([string] $Path)
+    if (Test-Path -LiteralPath $Path) {
+        $owner = (Get-Acl -LiteralPath $Path).GetOwner([System.Security.Principal.SecurityIdentifier]).Value
+        if ($owner -ne 'S-1-5-18' -and $owner -ne 'S-1-5-32-544') {
+            throw ('{0} exists and is owned by {1}, not by SYSTEM or Administrators: delete it and run again' -f $Path, $owner)
+        }
+    }
+    else {
+        New-Item -ItemType Directory -Path $Path -Force | Out-Null
+    }
+    $acl = New-Object System.Security.AccessControl.DirectorySecurity
+    $acl.SetAccessRuleProtection($true, $false)
+    foreach ($sid in @('S-1-5-18', 'S-1-5-32-544')) {
+        $identity = New-Object System.Security.Principal.SecurityIdentifier($sid)
+        $acl.AddAccessRule((New-Object System.Security.AccessControl.FileSystemAccessRule($identity, 'FullControl', 'ContainerInherit, ObjectInherit', 'None', 'Allow')))
+    }
+    Set-Acl -LiteralPath $Path -AclObject $acl
+}
+
 try {
-    if (-not (Test-Path -LiteralPath $Agent.LocalFolder)) {
-        New-Item -ItemType Directory -Path $Agent.LocalFolder -Force | Out-Null
+    foreach ($folder in $Agent.Folders) {
+        Initialize-PrivateFolder -Path $folder
     }
 }
 catch {
-    Write-Output ('could not create {0}: {1}' -f $Agent.LocalFolder, $_.Exception.Message)
-    exit $Exit.CopyFailed
+    Write-Output ('mdegen''s work folder is not safe to use: {0}' -f $_.Exception.Message)
+    exit $Exit.UnsafeFolder
 }
 $LogPath = Join-Path $Agent.LocalFolder $Agent.Log
 function Write-Line {
@@ -102,7 +149,7 @@ function Write-Line {
 
 function Read-Secret {
     # The value of the environment variable, else the first line of the file given, else of the
-    # default file beside this script; '' when none is there.
+    # default file beside this script, else the embedded one; '' when none is there.
     param([string] $Variable, [string] $Given, [string] $DefaultName, [string] $Embedded)
     $value = [Environment]::GetEnvironmentVariable($Variable)
     if ($value) {
@@ -126,46 +173,65 @@ function Read-Secret {
     return $Embedded
 }
 
-# 1. The secrets, at run time.
-$key = Read-Secret -Variable $Agent.KeyVariable -Given $WorkspaceKeyFile -DefaultName $Agent.KeyFile -Embedded $Embedded.Key
-if (-not $key) {
-    Write-Line ('no workspace key: set {0}, pass -WorkspaceKeyFile, or place {1} beside this script' -f $Agent.KeyVariable, $Agent.KeyFile)
-    exit $Exit.NoKey
-}
-if ($key -notmatch '^[A-Za-z0-9+/]{20,}={0,2}$') {
-    Write-Line 'the workspace key is not a Base64 key as the portal shows it (letters, digits, + and /); check the source'
-    exit $Exit.BadKey
-}
-$password = ''
-if ($Agent.ProxyUser) {
-    $password = Read-Secret -Variable $Agent.PasswordVariable -Given $ProxyPasswordFile -DefaultName $Agent.PasswordFile -Embedded $Embedded.Password
-    if (-not $password) {
-        Write-Line ('no proxy password for {0}: set {1}, pass -ProxyPasswordFile, or place {2} beside this script' -f $Agent.ProxyUser, $Agent.PasswordVariable, $Agent.PasswordFile)
-        exit $Exit.NoPassword
+function Read-Secrets {
+    # The workspace key and, where a proxy user is configured, the proxy password; exits with
+    # mdegen's code when one is missing or unusable. Neither is ever written to the log.
+    $script:key = Read-Secret -Variable $Agent.KeyVariable -Given $WorkspaceKeyFile -DefaultName $Agent.KeyFile -Embedded $Embedded.Key
+    if (-not $script:key) {
+        Write-Line ('no workspace key: set {0}, pass -WorkspaceKeyFile, or place {1} beside this script' -f $Agent.KeyVariable, $Agent.KeyFile)
+        exit $Exit.NoKey
     }
-    if ($password.Contains('"')) {
-        Write-Line 'the proxy password holds a double quote, which setup.exe cannot take'
-        exit $Exit.NoPassword
+    if ($script:key -notmatch '^[A-Za-z0-9+/]{20,}={0,2}$') {
+        Write-Line 'the workspace key is not a Base64 key as the portal shows it (letters, digits, + and /); check the source'
+        exit $Exit.BadKey
+    }
+    $script:password = ''
+    if ($Agent.ProxyUser) {
+        $script:password = Read-Secret -Variable $Agent.PasswordVariable -Given $ProxyPasswordFile -DefaultName $Agent.PasswordFile -Embedded $Embedded.Password
+        if (-not $script:password) {
+            Write-Line ('no proxy password for {0}: set {1}, pass -ProxyPasswordFile, or place {2} beside this script' -f $Agent.ProxyUser, $Agent.PasswordVariable, $Agent.PasswordFile)
+            exit $Exit.NoPassword
+        }
+        if ($script:password.Contains('"') -or $script:password.EndsWith('\')) {
+            Write-Line 'the proxy password holds a double quote or ends with a backslash, which setup.exe cannot take'
+            exit $Exit.NoPassword
+        }
     }
 }
 
-# 2. An agent is installed: add the workspace to it.
+$key = ''
+$password = ''
+
+# 1. An agent is installed: add the workspace to it, unless it reports there already.
 if (Get-Service -Name $Agent.Service -ErrorAction SilentlyContinue) {
     try {
         $config = New-Object -ComObject $Agent.ComClass
         $present = @($config.GetCloudWorkspaces() | Where-Object { $_.workspaceId -eq $Agent.WorkspaceId })
-        if ($present.Count -gt 0) {
-            Write-Line ('the agent already reports to workspace {0}; nothing to change' -f $Agent.WorkspaceId)
-            exit 0
-        }
+    }
+    catch {
+        Write-Line ('the agent configuration object failed: {0}' -f $_.Exception.Message)
+        exit $Exit.ComFailed
+    }
+    if ($present.Count -gt 0) {
+        Write-Line ('the agent already reports to workspace {0}; nothing to change' -f $Agent.WorkspaceId)
+        exit 0
+    }
+    Read-Secrets
+    try {
         if ($Agent.CloudType -eq 0) {
             $config.AddCloudWorkspace($Agent.WorkspaceId, $key)
         }
         else {
             $config.AddCloudWorkspace($Agent.WorkspaceId, $key, $Agent.CloudType)
         }
-        if ($Agent.ProxyUrl -and ($config | Get-Member -Name 'SetProxyInfo')) {
-            $config.SetProxyInfo($Agent.ProxyUrl, $Agent.ProxyUser, $password)
+        if ($Agent.ProxyUrl) {
+            if ($config | Get-Member -Name 'SetProxyInfo') {
+                $config.SetProxyInfo($Agent.ProxyUrl, $Agent.ProxyUser, $password)
+                Write-Line ('set the agent''s proxy to {0}: it applies to every workspace of this agent' -f $Agent.ProxyUrl)
+            }
+            else {
+                Write-Line 'this agent version has no SetProxyInfo: set the proxy in Control Panel > Microsoft Monitoring Agent > Proxy Settings'
+            }
         }
         $config.ReloadConfiguration()
         Write-Line ('added workspace {0} to the installed agent; the other workspaces are unchanged' -f $Agent.WorkspaceId)
@@ -177,24 +243,42 @@ if (Get-Service -Name $Agent.Service -ErrorAction SilentlyContinue) {
     }
 }
 
-# 3. No agent: copy, check, extract, install.
+# 2. No agent: the secrets, then copy, check, extract, install.
+Read-Secrets
 $setup = Join-Path $Agent.LocalFolder $Agent.Setup
 $extracted = Join-Path $Agent.LocalFolder 'setup'
 try {
     Copy-Item -LiteralPath (Join-Path $here $Agent.Setup) -Destination $setup -Force
+    if (Test-Path -LiteralPath $extracted) {
+        Remove-Item -LiteralPath $extracted -Recurse -Force
+    }
 }
 catch {
     Write-Line ('could not copy {0} to {1}: {2}' -f $Agent.Setup, $Agent.LocalFolder, $_.Exception.Message)
     exit $Exit.CopyFailed
 }
-$stream = [System.IO.File]::OpenRead($setup)
 try {
-    $bytes = [System.Security.Cryptography.SHA256]::Create().ComputeHash($stream)
+    # The FIPS-validated provider where .NET 3.5 has it (SHA256Managed refuses to run under the
+    # FIPS policy, common in government estates), else the default one.
+    try {
+        $sha = New-Object System.Security.Cryptography.SHA256CryptoServiceProvider
+    }
+    catch {
+        $sha = [System.Security.Cryptography.SHA256]::Create()
+    }
+    $stream = [System.IO.File]::OpenRead($setup)
+    try {
+        $bytes = $sha.ComputeHash($stream)
+    }
+    finally {
+        $stream.Close()
+    }
+    $actual = [System.BitConverter]::ToString($bytes).Replace('-', '')
 }
-finally {
-    $stream.Close()
+catch {
+    Write-Line ('could not compute the SHA-256 of {0}: {1}' -f $setup, $_.Exception.Message)
+    exit $Exit.HashMismatch
 }
-$actual = [System.BitConverter]::ToString($bytes).Replace('-', '')
 if ($actual -ne $Agent.SetupSha256) {
     Write-Line ('{0} has SHA-256 {1}, not {2} as mdegen recorded: copy the kit again' -f $Agent.Setup, $actual, $Agent.SetupSha256)
     exit $Exit.HashMismatch

@@ -15,7 +15,9 @@
       3. copies the logs to the log share when mdegen was given one;
       4. exits with install.ps1's exit code, unchanged; where that is 0 but the server is not
          onboarded (install.ps1 only warns when the onboarding script fails), with 83.
-    81, 82 and 83 are this script's own: the copy failed, a hash differed, not onboarded.
+    It exits 0 at once on a server that is onboarded already (install.ps1 would stop with 35).
+    81-84 are this script's own: the copy failed, a hash differed, not onboarded, the work folder
+    under %ProgramData% is not owned by SYSTEM or Administrators.
 
 .PARAMETER Passive
     Install with Defender Antivirus in passive mode (install.ps1 -Passive).
@@ -25,6 +27,23 @@
 #>
 [CmdletBinding()]
 param([switch] $Passive)
+
+if ($env:PROCESSOR_ARCHITEW6432 -eq 'AMD64') {
+    $relaunch = @('-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass', '-File', $MyInvocation.MyCommand.Path)
+    foreach ($parameter in $PSBoundParameters.GetEnumerator()) {
+        if ($parameter.Value -is [System.Management.Automation.SwitchParameter]) {
+            if ($parameter.Value.IsPresent) {
+                $relaunch += ('-' + $parameter.Key)
+            }
+        }
+        else {
+            $relaunch += ('-' + $parameter.Key)
+            $relaunch += [string] $parameter.Value
+        }
+    }
+    & (Join-Path $env:SystemRoot 'Sysnative\WindowsPowerShell\v1.0\powershell.exe') @relaunch
+    exit $LASTEXITCODE
+}
 
 Set-StrictMode -Version 2
 $ErrorActionPreference = 'Stop'
@@ -38,6 +57,9 @@ $Kit = [pscustomobject]@{
 }
 $Payload = [pscustomobject]@{
     LocalFolder      = 'C:\ProgramData\mdegen\unified'
+    Folders          = @('C:\ProgramData\mdegen', 'C:\ProgramData\mdegen\unified')
+    OptionalFiles    = @('UpdatePlatform.exe')
+    SenseServiceKey  = 'SYSTEM\CurrentControlSet\Services\Sense'
     InstallScript    = 'install.ps1'
     OnboardingScript = 'WindowsDefenderATPOnboardingScript.cmd'
     LogShare         = '\\files.fabrikam.example\MDE-Logs$'
@@ -55,15 +77,40 @@ $Files = @(
 $CopyFailed = 81
 $HashMismatch = 82
 $NotOnboarded = 83
+$UnsafeFolder = 84
+
+function Initialize-PrivateFolder {
+    # Users may create folders under %ProgramData% and own what they create: a folder planted there
+    # before the first run would let them swap a checked file before it runs, or plant a DLL that
+    # SYSTEM loads. So mdegen's folders get an ACL of SYSTEM and Administrators only, and one that
+    # exists already must be owned by one of them.
+    param([string] $Path)
+    if (Test-Path -LiteralPath $Path) {
+        $owner = (Get-Acl -LiteralPath $Path).GetOwner([System.Security.Principal.SecurityIdentifier]).Value
+        if ($owner -ne 'S-1-5-18' -and $owner -ne 'S-1-5-32-544') {
+            throw ('{0} exists and is owned by {1}, not by SYSTEM or Administrators: delete it and run again' -f $Path, $owner)
+        }
+    }
+    else {
+        New-Item -ItemType Directory -Path $Path -Force | Out-Null
+    }
+    $acl = New-Object System.Security.AccessControl.DirectorySecurity
+    $acl.SetAccessRuleProtection($true, $false)
+    foreach ($sid in @('S-1-5-18', 'S-1-5-32-544')) {
+        $identity = New-Object System.Security.Principal.SecurityIdentifier($sid)
+        $acl.AddAccessRule((New-Object System.Security.AccessControl.FileSystemAccessRule($identity, 'FullControl', 'ContainerInherit, ObjectInherit', 'None', 'Allow')))
+    }
+    Set-Acl -LiteralPath $Path -AclObject $acl
+}
 
 try {
-    if (-not (Test-Path -LiteralPath $Payload.LocalFolder)) {
-        New-Item -ItemType Directory -Path $Payload.LocalFolder -Force | Out-Null
+    foreach ($folder in $Payload.Folders) {
+        Initialize-PrivateFolder -Path $folder
     }
 }
 catch {
-    Write-Output ('could not create {0}: {1}' -f $Payload.LocalFolder, $_.Exception.Message)
-    exit $CopyFailed
+    Write-Output ('mdegen''s work folder is not safe to use: {0}' -f $_.Exception.Message)
+    exit $UnsafeFolder
 }
 $LogPath = Join-Path $Payload.LocalFolder $Payload.WrapperLog
 function Write-Line {
@@ -78,11 +125,29 @@ function Write-Line {
     }
 }
 
+# 0. Already onboarded (the Sense service starts automatically and the state is 1): install.ps1
+# would stop with 35 after copying and preparing everything, at every Group Policy refresh.
+$sense = Get-ItemProperty -Path ('HKLM:\' + $Payload.SenseServiceKey) -Name 'Start' -ErrorAction SilentlyContinue
+$status = Get-ItemProperty -Path ('HKLM:\' + $Payload.StatusKey) -Name $Payload.StateValue -ErrorAction SilentlyContinue
+if ($null -ne $sense -and $sense.Start -eq 2 -and $null -ne $status -and $status.($Payload.StateValue) -eq 1) {
+    Write-Line 'the server is onboarded already (Sense starts automatically, onboarding state 1): nothing to do'
+    exit 0
+}
+
 # 1. Copy to the local folder and check every copy.
 try {
     Write-Line ('{0} {1}: copying the unified agent files from {2}' -f $Kit.Organization, $Kit.Release, $PSScriptRoot)
     foreach ($file in $Files) {
         Copy-Item -LiteralPath (Join-Path $PSScriptRoot $file.Name) -Destination (Join-Path $Payload.LocalFolder $file.Name) -Force
+    }
+    # Files install.ps1 uses when they sit beside it (an offline Defender platform update), which
+    # the admin may add to the share: copied when present, their SHA-256 logged (mdegen has none).
+    foreach ($name in $Payload.OptionalFiles) {
+        $optional = Join-Path $PSScriptRoot $name
+        if (Test-Path -LiteralPath $optional) {
+            Copy-Item -LiteralPath $optional -Destination (Join-Path $Payload.LocalFolder $name) -Force
+            Write-Line ('copied {0} too, SHA-256 {1}' -f $name, (Get-FileHash -LiteralPath $optional -Algorithm SHA256).Hash)
+        }
     }
 }
 catch {
@@ -110,8 +175,12 @@ if ($Passive) {
     $arguments += '-Passive'
 }
 Write-Line ('running {0} {1}' -f $powershell, ($arguments -join ' '))
+# install.ps1 writes its errors to stderr: with Stop, a host that redirects it would turn them
+# into a terminating error here and lose the exit code.
+$ErrorActionPreference = 'Continue'
 & $powershell @arguments
 $exitCode = $LASTEXITCODE
+$ErrorActionPreference = 'Stop'
 Write-Line ('install.ps1 exited with {0}' -f $exitCode)
 
 # 3. Collect the logs where the admin can read them.
