@@ -194,16 +194,29 @@ def test_a_kill_at_any_system_call_leaves_a_whole_kit(tmp_path):
     before = kit_files(out / "gpo")
     # Kills at the system calls that change the output folder: staging (mkdir, the writes), the
     # swap (renameat2), removing the previous kit (unlinkat, rmdir). Each probe must really be
-    # killed (strace's --seccomp-bpf would skip the injection on this strace: not used).
-    for syscall, nth in [("mkdir", 3), ("write", 3), ("renameat2", 1), ("unlinkat", 1), ("rmdir", 1)]:
-        probe = subprocess.run([_STRACE, "-f", "-o", "/dev/null", "-e", f"trace={syscall}",
-                                "-e", f"inject={syscall}:signal=KILL:when={nth}", *cmd], capture_output=True, timeout=60)
-        assert probe.returncode == -9, (syscall, nth, "the probe was not killed", probe.returncode)
-        assert (out / "gpo").is_dir(), (syscall, nth)
-        assert kit_files(out / "gpo") == before, (syscall, nth, "the kit in place is not whole")
-    assert subprocess.run(cmd, capture_output=True).returncode == 0
-    assert sorted(p.name for p in out.iterdir()) == ["gpo"], "leftovers after the next run"
-    assert kit_files(out / "gpo") == before
+    # killed (strace's --seccomp-bpf would skip the injection on this strace: not used). The probes
+    # run side by side, each on its own copy of the output folder: they are independent, and one
+    # after another they were the slowest part of the suite.
+    probes = [("mkdir", 3), ("write", 3), ("renameat2", 1), ("unlinkat", 1), ("rmdir", 1)]
+    running = []
+    for i, (syscall, nth) in enumerate(probes):
+        probe_out = tmp_path / f"out-{i}"
+        shutil.copytree(out, probe_out)
+        probe_cmd = [*cmd[:-1], str(probe_out)]
+        running.append((syscall, nth, probe_out, subprocess.Popen(
+            [_STRACE, "-f", "-o", "/dev/null", "-e", f"trace={syscall}", "-e", f"inject={syscall}:signal=KILL:when={nth}",
+             *probe_cmd], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)))
+    reruns = []
+    for syscall, nth, probe_out, process in running:
+        assert process.wait(timeout=60) == -9, (syscall, nth, "the probe was not killed", process.returncode)
+        assert (probe_out / "gpo").is_dir(), (syscall, nth)
+        assert kit_files(probe_out / "gpo") == before, (syscall, nth, "the kit in place is not whole")
+        reruns.append((syscall, nth, probe_out, subprocess.Popen([*cmd[:-1], str(probe_out)],
+                                                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)))
+    for syscall, nth, probe_out, process in reruns:
+        assert process.wait(timeout=60) == 0, (syscall, nth, "the next run failed")
+        assert sorted(p.name for p in probe_out.iterdir()) == ["gpo"], (syscall, nth, "leftovers after the next run")
+        assert kit_files(probe_out / "gpo") == before
 
 
 def test_fallback_error_between_its_renames_puts_the_previous_kit_back(tmp_path, monkeypatch):
