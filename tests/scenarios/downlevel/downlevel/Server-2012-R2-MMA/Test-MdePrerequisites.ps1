@@ -99,7 +99,8 @@ function Initialize-PrivateFolder {
     # exists already must be owned by one of them.
     param([string] $Path)
     if (Test-Path -LiteralPath $Path) {
-        $owner = (Get-Acl -LiteralPath $Path).GetOwner([System.Security.Principal.SecurityIdentifier]).Value
+        # .NET rather than Get-Acl/Set-Acl: their -LiteralPath came with PowerShell 3.0.
+        $owner = [System.IO.Directory]::GetAccessControl($Path).GetOwner([System.Security.Principal.SecurityIdentifier]).Value
         if ($owner -ne 'S-1-5-18' -and $owner -ne 'S-1-5-32-544') {
             throw ('{0} exists and is owned by {1}, not by SYSTEM or Administrators: delete it and run again' -f $Path, $owner)
         }
@@ -113,7 +114,7 @@ function Initialize-PrivateFolder {
         $identity = New-Object System.Security.Principal.SecurityIdentifier($sid)
         $acl.AddAccessRule((New-Object System.Security.AccessControl.FileSystemAccessRule($identity, 'FullControl', 'ContainerInherit, ObjectInherit', 'None', 'Allow')))
     }
-    Set-Acl -LiteralPath $Path -AclObject $acl
+    [System.IO.Directory]::SetAccessControl($Path, $acl)
 }
 
 $Results = New-Object System.Collections.ArrayList
