@@ -112,8 +112,17 @@ _INIT_EPILOG = ("Examples:\n\n  mdegen init                     # writes ./mdege
 # --- schema ---------------------------------------------------------------------------------------
 
 
-def schema() -> None:
-    """Print the config file's JSON Schema (for editors and review)."""
+def schema(
+    results: Annotated[bool, typer.Option("--results", help="Print the schema of the verification results "
+                                          "(Test-MdeOnboarding.ps1's JSON) instead.")] = False,
+) -> None:
+    """Print the config file's JSON Schema (for editors and review), or with --results the schema of
+    the verification results."""
+    if results:
+        from generator import verification
+
+        typer.echo(json.dumps(verification.RESULT_SCHEMA, indent=2, sort_keys=True))
+        return
     from generator import config as config_mod
 
     typer.echo(json.dumps(config_mod.json_schema(), indent=2, sort_keys=True))

@@ -185,7 +185,8 @@ DEFENDERDT_EXIT_CODES: tuple[tuple[int, str], ...] = (
     (740, "a sovereign-cloud error"),
     (1000, "an unspecified error"),
 )
-DEFENDERDT_LOG = r"C:\ProgramData\Microsoft\DefenderDeploymentTool\DefenderDeploymentTool-<computer name>.log"
+DEFENDERDT_LOG_FOLDER = r"C:\ProgramData\Microsoft\DefenderDeploymentTool"
+DEFENDERDT_LOG = DEFENDERDT_LOG_FOLDER + r"\DefenderDeploymentTool-<computer name>.log"
 
 
 def defenderdt_onboarding(tool: HostedFile, onboarding_file: HostedFile, settings: Settings,

@@ -15,6 +15,7 @@ Layout under <output>/downlevel/:
 from __future__ import annotations
 
 from generator import payload_scripts, payloads, prerequisites, releases
+from generator import verification
 from generator.artifacts import OutputFile
 from generator.builders.agent_advice import exit_code_rows, payload_title
 from generator.builders.launcher import launcher_file
@@ -43,6 +44,11 @@ def check(project: Project) -> list[str]:
         raise ConfigError("name no down-level server for the downlevel kit: give a target with os 2008r2, 2012r2 "
                           "or 2016 and its agent (defenderdt, unified or mma)", path=project.source, field="targets")
     refuse_agent_targets(project, "downlevel")
+    own = {n.casefold() for n in ("HANDOFF.md", "SHA256SUMS", "manifest.json", verification.SCRIPT_NAME)}
+    for t in _agent_targets(project):
+        if t.stem.casefold() in own:
+            raise ConfigError(f"target name {t.name!r} is the name of one of the downlevel kit's own files: rename it",
+                              path=project.source, field=f"{t.field}.name")
     return []
 
 
@@ -122,6 +128,7 @@ def handoff(project: Project, files: list[OutputFile]) -> OutputFile:
         scep_name=SCEP_NAME, prerequisites_name=PREREQUISITES_NAME,
         success=_agent_targets(project)[0].onboarding.success,
         success_key=hklm_path(_agent_targets(project)[0].onboarding.success.key),
+        verify_rows=[r for r, t in zip(verification.rows(project), project.targets) if t.agent is not None],
         mma_embedded=any(t.agent == "mma" and t.onboarding.command != payloads.MMA_INSTALLER_NAME for t in project.targets),
         mma_installer=next((t.onboarding.command for t in project.targets if t.agent == "mma"), ""),
         checksums=checksum_rows(files),
@@ -133,4 +140,5 @@ def build(project: Project) -> list[OutputFile]:
     files: list[OutputFile] = []
     for t in _agent_targets(project):
         files += target_files(project, t)
+    files.append(OutputFile(verification.SCRIPT_NAME, verification.render_script()))
     return files + [handoff(project, files)]

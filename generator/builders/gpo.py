@@ -18,6 +18,7 @@ Layout under <output>/gpo/:
 from __future__ import annotations
 
 from generator import launch, payloads
+from generator import verification
 from generator.artifacts import OutputFile
 from generator.builders.agent_advice import exit_code_rows, payload_title
 from generator.builders.import_script import render_import_script
@@ -287,6 +288,7 @@ def handoff(project: Project, gpos: list[tuple[ResolvedTarget | None, GpoDefinit
         success_key=hklm_path(project.targets[0].onboarding.success.key),
         passive_value_name=setting("passive_mode").value_name,
         asr_key=hklm_path(ASR_RULES_KEY),
+        verify_rows=verification.rows(project),
         mma_embedded=any(t.agent == "mma" and t.onboarding.command != payloads.MMA_INSTALLER_NAME for t in project.targets),
         mma_installer=next((t.onboarding.command for t in project.targets if t.agent == "mma"), ""),
         checksums=checksum_rows(files),
@@ -312,6 +314,7 @@ def build(project: Project) -> list[OutputFile]:
             files.append(OutputFile(_mof_path(t), wmi_mof.dumps(gpo.wmi_filter, domain=project.domain,
                                                                author=TASK_AUTHOR, created=project.release_time)))
     files += _share_files(project)
+    files.append(OutputFile(verification.SCRIPT_NAME, verification.render_script()))
     files.append(OutputFile("Import-MdeGpo.ps1", render_import_script(
         definitions, organization=project.organization, release=project.release_version,
         admx_files=[f.path for f in policy_definitions])))

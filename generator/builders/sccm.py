@@ -15,6 +15,7 @@ Layout under <output>/sccm/:
 from __future__ import annotations
 
 from generator import launch, payloads
+from generator import verification
 from generator.artifacts import OutputFile
 from generator.builders.agent_advice import exit_code_rows, payload_title
 from generator.builders.launcher import launcher_file
@@ -269,6 +270,7 @@ def handoff(project: Project, packages: list[tuple[ResolvedTarget | None, CmPack
             "name": markdown_cell(off.name),
             "expires": project.offboarding_payload.valid_until_text,
         },
+        verify_rows=verification.rows(project),
         mma_embedded=any(t.agent == "mma" and t.onboarding.command != payloads.MMA_INSTALLER_NAME for t in project.targets),
         mma_installer=next((t.onboarding.command for t in project.targets if t.agent == "mma"), ""),
         checksums=checksum_rows(files),
@@ -284,6 +286,7 @@ def build(project: Project) -> list[OutputFile]:
         files += _package_files(p)
     passive_modes = [p.passive_mode for p in packages if p.passive_mode is not None]
     files += [OutputFile(f"{COMPLIANCE_FOLDER}/{name}", data) for name, data in render_discovery_scripts(passive_modes)]
+    files.append(OutputFile(verification.SCRIPT_NAME, verification.render_script()))
     files.append(OutputFile(SCRIPT_NAME, render_cm_script(packages, organization=project.organization,
                                                           release=project.release_version)))
     return files + [handoff(project, pairs, files)]

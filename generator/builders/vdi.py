@@ -18,6 +18,7 @@ Layout under <output>/vdi/:
 
 from __future__ import annotations
 
+from generator import verification
 from generator.artifacts import OutputFile
 from generator.builders.gpo import TASK_AUTHOR, backup_folder, machine_policy_entries
 from generator.builders.import_script import render_import_script
@@ -189,6 +190,10 @@ def handoff(project: Project, gpos: list[tuple[ResolvedPool, GpoDefinition]], fi
     return handoff_file(
         "vdi/HANDOFF.md.j2", project,
         pools=pools,
+        verify_rows=[{"name": markdown_cell(p.name), "command": verification.command(
+            name=p.name, settings=p.settings, agent=None,
+            org_id=project.onboarding.facts.org_id if project.onboarding else None,
+            release=project.release_version)} for p in project.pools],
         local_root=LOCAL_GPO_ROOT,
         status_key=hklm_path(STATUS_KEY),
         onboarding_state=ONBOARDING_STATE,
@@ -210,4 +215,5 @@ def build(project: Project) -> list[OutputFile]:
     files += _reseal_files(project)
     gpos = [(pool, pool_gpo(project, pool)) for pool in project.pools if pool.domain_gpo]
     files += _domain_files(project, gpos)
+    files.append(OutputFile(verification.SCRIPT_NAME, verification.render_script()))
     return files + [handoff(project, gpos, files)]

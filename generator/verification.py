@@ -1,0 +1,178 @@
+"""The verification script every onboarding kit ships, and the result format it writes.
+
+``Test-MdeOnboarding.ps1`` is the same bytes in every kit (no config value is in it): each kit
+passes its target's expected values as parameters (org id, passive mode, device tag, agent). It
+writes one JSON document per run that follows :data:`RESULT_SCHEMA`, a versioned JSON Schema the
+fleet report reads (``mdegen schema --results`` prints it). The check ids and classes below are
+part of that contract: add new ones, never rename or renumber one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from generator import payload_scripts, payloads, policy
+from generator.policy import hklm_path
+from generator.templating import render_powershell, text_file
+
+SCRIPT_NAME = "Test-MdeOnboarding.ps1"
+TEMPLATE = "verify/Test-MdeOnboarding.ps1.j2"
+SCHEMA_VERSION = 1
+SCHEMA_ID = f"https://mdegen.invalid/schemas/result-{SCHEMA_VERSION}.json"
+
+
+@dataclass(frozen=True)
+class CheckClass:
+    bit: int
+    name: str
+    text: str
+
+
+# Exit-code bits: the script exits with the sum of the classes that failed.
+CLASSES = (
+    CheckClass(1, "tenant", "not onboarded (or not offboarded), another organisation, or the script's event is an error"),
+    CheckClass(2, "sensor", "the Sense service does not run (or still starts automatically after offboarding)"),
+    CheckClass(4, "antivirus", "Defender Antivirus: service, running mode or passive-mode policy not as expected"),
+    CheckClass(8, "tag", "the device tag is not the configured one"),
+    CheckClass(16, "agent", "the down-level agent is missing or reports a failure"),
+    CheckClass(32, "connectivity", "the SENSE log shows connectivity errors since the last start"),
+)
+_BIT = {c.name: c.bit for c in CLASSES}
+
+# Check id -> class. The order is the order of the result's checks.
+CHECKS: tuple[tuple[str, str], ...] = (
+    ("onboarding_state", "tenant"),
+    ("org_id", "tenant"),
+    ("script_event", "tenant"),
+    ("sense_service", "sensor"),
+    ("sense_connectivity", "connectivity"),
+    ("defender_service", "antivirus"),
+    ("running_mode", "antivirus"),
+    ("passive_policy", "antivirus"),
+    ("passive_event", "antivirus"),
+    ("device_tag", "tag"),
+    ("agent", "agent"),
+)
+STATUSES = ("pass", "fail", "not-applicable")
+
+# Facts the script reads (mde-2026.md §F, mde-domain.md §1-§4).
+SUCCESS_EVENT = 20                       # WDATPOnboarding / WDATPOffboarding: succeeded
+CONNECTIVITY_EVENT_IDS = (5, 15)         # SENSE/Operational: failed to contact the server, command channel
+PASSIVE_EVENT_ID = 84                    # Sense: "Force passive mode: %1, result code: %2"
+UNINSTALL_KEYS = (r"SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall",
+                  r"SOFTWARE\WOW6432Node\Microsoft\Windows\CurrentVersion\Uninstall")
+
+RESULT_SCHEMA: dict = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": SCHEMA_ID,
+    "title": f"mdegen verification result, version {SCHEMA_VERSION}",
+    "description": "One run of Test-MdeOnboarding.ps1 on one server.",
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["schema", "computer", "time", "expect", "target", "release", "agent", "result", "exitCode", "checks"],
+    "properties": {
+        "schema": {"const": SCHEMA_ID},
+        "computer": {"type": "string", "minLength": 1, "description": "The computer name (NetBIOS)."},
+        "time": {"type": "string", "pattern": r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", "description": "When it ran, UTC."},
+        "expect": {"enum": ["Onboarded", "Offboarded"]},
+        "target": {"type": "string", "description": "The mdegen target the server belongs to ('' when not given)."},
+        "release": {"type": "string", "description": "The mdegen release ('' when not given)."},
+        "agent": {"enum": ["none", "defenderdt", "unified", "mma"]},
+        "result": {"enum": ["pass", "fail"]},
+        "exitCode": {"type": "integer", "minimum": 0, "maximum": sum(c.bit for c in CLASSES),
+                     "description": "The sum of the failed checks' classes."},
+        "checks": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["id", "class", "status", "expected", "observed", "detail"],
+                "properties": {
+                    "id": {"enum": [c for c, _ in CHECKS]},
+                    "class": {"enum": [c.bit for c in CLASSES]},
+                    "status": {"enum": list(STATUSES)},
+                    "expected": {"type": "string"},
+                    "observed": {"type": "string"},
+                    "detail": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+
+
+def render_script() -> bytes:
+    """Test-MdeOnboarding.ps1's bytes (UTF-8 with BOM, CRLF): the same for every config."""
+    passive = policy.setting("passive_mode")
+    tag = policy.setting("device_tag")
+    context = {
+        "schema_version": SCHEMA_VERSION,
+        "schema_id": SCHEMA_ID,
+        "classes": CLASSES,
+        "checks": [{"id": c, "bit": _BIT[cls]} for c, cls in CHECKS],
+        "event_meanings": [(code, meaning) for code, meaning in payloads.PORTAL_ONBOARDING_EXIT_CODES],
+        "facts": {
+            "status_key": hklm_path(policy.STATUS_KEY),
+            "state_value": policy.ONBOARDING_STATE,
+            "org_id_value": "OrgId",
+            "policy_key": hklm_path(passive.key),
+            "passive_value": passive.value_name,
+            "tag_key": hklm_path(tag.key),
+            "tag_value": tag.value_name,
+            "sense_service": policy.SENSE_SERVICE,
+            "sense_service_path": policy.SENSE_SERVICE_PATH,
+            "defender_service": "WinDefend",
+            "onboarding_source": "WDATPOnboarding",
+            "offboarding_source": "WDATPOffboarding",
+            "success_event": SUCCESS_EVENT,
+            "sense_log": "Microsoft-Windows-SENSE/Operational",
+            "sense_provider": "Microsoft-Windows-SENSE",
+            "connectivity_ids": CONNECTIVITY_EVENT_IDS,
+            "passive_event_id": PASSIVE_EVENT_ID,
+            "unified_name": "^Microsoft Defender for (Windows Server|Endpoint)",
+            "uninstall_keys": UNINSTALL_KEYS,
+            "defenderdt_logs": payloads.DEFENDERDT_LOG_FOLDER,
+            "mma_com_class": payload_scripts.MMA_COM_CLASS,
+        },
+    }
+    return text_file(render_powershell(TEMPLATE, context), bom=True)
+
+
+def _passive_word(value: bool | None) -> str:
+    return {True: "on", False: "off", None: "unset"}[value]
+
+
+def command(*, name: str, settings, agent: str | None, org_id: str | None, release: str,
+            workspace_id: str | None = None) -> str:
+    """How a handoff shows running the script for one target or pool, from an elevated Windows
+    PowerShell in the kit's folder. Every value is a PowerShell literal (escaping.ps_single_quoted)."""
+    from generator.escaping import ps_single_quoted
+
+    parts = [rf".\{SCRIPT_NAME}"]
+    if org_id:
+        parts += ["-OrgId", org_id]
+    parts += ["-PassiveMode", _passive_word(settings.passive_mode)]
+    if settings.device_tag:
+        parts += ["-DeviceTag", ps_single_quoted(settings.device_tag)]
+    if agent:
+        parts += ["-Agent", agent]
+    if agent == "mma" and workspace_id:
+        parts += ["-WorkspaceId", workspace_id]
+    parts += ["-Target", ps_single_quoted(name), "-Release", ps_single_quoted(release)]
+    return " ".join(parts)
+
+
+def rows(project) -> list[dict[str, str]]:
+    """One verification command per target of ``project``, for the handoffs."""
+    from generator.templating import markdown_cell
+
+    org = project.onboarding.facts.org_id if project.onboarding is not None else None
+    blob = getattr(project.agent_files.get("defenderdt_onboarding"), "blob", None)
+    if org is None and blob is not None:
+        org = blob.org_id
+    downlevel = project.config.downlevel
+    return [{"name": markdown_cell(t.name),
+             "command": command(name=t.name, settings=t.settings, agent=t.agent, org_id=org,
+                                release=project.release_version,
+                                workspace_id=downlevel.workspace_id if downlevel else None)}
+            for t in project.targets]
