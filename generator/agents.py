@@ -127,6 +127,7 @@ class AgentKind(str, Enum):
 
     DEFENDERDT = "defenderdt"
     DEFENDERDT_ONBOARDING = "defenderdt-onboarding"
+    DEFENDERDT_OFFBOARDING = "defenderdt-offboarding"
     UNIFIED_MSI = "unified-msi"
     UNIFIED_SCRIPT = "unified-script"
     MMA_SETUP = "mma-setup"
@@ -144,6 +145,7 @@ class AgentKind(str, Enum):
 _LABELS = {
     AgentKind.DEFENDERDT: "Defender deployment tool (DefenderDT.exe)",
     AgentKind.DEFENDERDT_ONBOARDING: "DefenderDT onboarding file (WindowsDefenderATP.onboarding)",
+    AgentKind.DEFENDERDT_OFFBOARDING: "DefenderDT offboarding file (.offboarding)",
     AgentKind.UNIFIED_MSI: "unified agent installer (md4ws.msi)",
     AgentKind.UNIFIED_SCRIPT: "unified agent helper script (install.ps1)",
     AgentKind.MMA_SETUP: "Log Analytics agent setup (MMASetup)",
@@ -154,6 +156,10 @@ _DOWNLOADS = {
     AgentKind.DEFENDERDT_ONBOARDING: (
         f"Download the Defender deployment tool package from the Microsoft Defender portal ({_PORTAL_DEFENDERDT}) "
         f"and pass its {DEFENDERDT_ONBOARDING_NAME} file as downloaded"),
+    AgentKind.DEFENDERDT_OFFBOARDING: (
+        "Download the offboarding package for the Defender deployment tool from the Microsoft Defender portal "
+        "(Settings > Endpoints > Offboarding, Windows, Defender deployment tool) shortly before you use it: it "
+        "expires after seven days"),
     AgentKind.UNIFIED_MSI: (
         f"Download the installation package {UNIFIED_MSI_NAME} again from the Microsoft Defender portal: "
         f"{_PORTAL_DOWNLEVEL} (where that download fails, DefenderDT fetches {UNIFIED_MSI_NAME} itself)"),
@@ -728,9 +734,13 @@ def _blob_facts(where: str, envelope: dict, kind: AgentKind) -> tuple[BlobFacts,
                            f"{_download(kind)}") from None
     if not isinstance(body, dict):
         raise PackageError(f"{where}: the blob's body is not a JSON object. {_download(kind)}")
-    if "orgIds" in body and "geoLocationUrl" not in body:
+    offboarding_shape = "orgIds" in body and "geoLocationUrl" not in body
+    if kind is AgentKind.DEFENDERDT_ONBOARDING and offboarding_shape:
         raise PackageError(f"{where}: holds an offboarding blob (orgIds, no geoLocationUrl), not the "
                            f"onboarding one; offboarding files come from the Offboarding page. {_download(kind)}")
+    if kind is AgentKind.DEFENDERDT_OFFBOARDING and not offboarding_shape:
+        raise PackageError(f"{where}: holds an onboarding blob (geoLocationUrl, no orgIds), not an offboarding "
+                           f"one; it would onboard the servers. {_download(kind)}")
     org_id = body.get("orgId")
     if not isinstance(org_id, str) or not _GUID_RE.match(org_id):
         raise PackageError(f"{where}: the blob's body has no orgId GUID. {_download(kind)}")
@@ -780,6 +790,7 @@ _READERS = {
     AgentKind.UNIFIED_MSI: _read_msi,
     AgentKind.UNIFIED_SCRIPT: _read_script,
     AgentKind.DEFENDERDT_ONBOARDING: _read_onboarding,
+    AgentKind.DEFENDERDT_OFFBOARDING: _read_onboarding,
 }
 
 
@@ -814,7 +825,7 @@ def _file_rows(f: AgentFile, now: dt.datetime | None) -> list[tuple[str, str]]:
         rows.append(("Encoding", f"UTF-8{' with BOM' if s.bom else ''}, line ends {s.line_ends}"))
         rows.append(("Signature", f"# SIG # block at the end, {s.signature_lines} lines (not verified)"))
         rows.append(("After block", "nothing" if s.nothing_after_signature else "blank lines"))
-    if f.kind is AgentKind.DEFENDERDT_ONBOARDING:
+    if f.kind in (AgentKind.DEFENDERDT_ONBOARDING, AgentKind.DEFENDERDT_OFFBOARDING):
         rows.append(("Format", ("signed JSON blob" if f.blob else "JSON, shape not recognised") + mark("format")))
     if f.blob:
         b = f.blob

@@ -89,6 +89,9 @@ class Packages(StrictModel):
                                     "(targets with agent: defenderdt).")
     defenderdt_onboarding: Path | None = Field(default=None, description="The DefenderDT package's "
                                                "WindowsDefenderATP.onboarding file (agent: defenderdt).")
+    defenderdt_offboarding: Path | None = Field(default=None, description="The DefenderDT offboarding package's "
+                                                ".offboarding file, for `mdegen offboard` (agent: defenderdt; it "
+                                                "expires after seven days).")
     unified_msi: Path | None = Field(default=None, description="md4ws.msi, the unified agent's installer from the "
                                      "portal (agent: unified).")
     unified_script: Path | None = Field(default=None, description="Microsoft's install.ps1 for the unified agent, "
@@ -96,7 +99,8 @@ class Packages(StrictModel):
     mma_setup: Path | None = Field(default=None, description="MMASetup-AMD64.exe, the Microsoft Monitoring Agent "
                                    "setup (agent: mma).")
 
-    @field_validator("onboarding", "offboarding", "vdi", "defenderdt", "defenderdt_onboarding", "unified_msi",
+    @field_validator("onboarding", "offboarding", "vdi", "defenderdt", "defenderdt_onboarding", "defenderdt_offboarding",
+                     "unified_msi",
                      "unified_script", "mma_setup", mode="before")
     @classmethod
     def _path(cls, v: Any) -> Any:

@@ -104,7 +104,18 @@ DOWNLEVEL = Kit(
     section="downlevel",
 )
 
-KITS: tuple[Kit, ...] = (GPO, SCCM, VDI, DOWNLEVEL)
+OFFBOARD = Kit(
+    name="offboard",
+    command="offboard",
+    summary="Write the offboarding kit: the way off for every route (portal script, DefenderDT, unified agent, MMA).",
+    writes="portal-valid-until-<date>/ (the portal's offboarding script), <target>/ (per down-level target),\n  "
+           "Test-MdeOnboarding.ps1, HANDOFF.md, manifest.json and SHA256SUMS",
+    label="offboard",
+    packages=("onboarding", "offboarding", "vdi", *AGENT_PACKAGES, "defenderdt_offboarding"),
+    module="generator.builders.offboard",
+)
+
+KITS: tuple[Kit, ...] = (GPO, SCCM, VDI, DOWNLEVEL, OFFBOARD)
 
 
 def check_registry(registry: tuple[Kit, ...]) -> None:

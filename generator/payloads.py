@@ -205,6 +205,32 @@ def defenderdt_onboarding(tool: HostedFile, onboarding_file: HostedFile, setting
                    log=DEFENDERDT_LOG)
 
 
+# DefenderDT's codes when it offboards or uninstalls (the same table, mde-2026.md §D).
+DEFENDERDT_OFFBOARDING_EXIT_CODES: tuple[tuple[int, str], ...] = (
+    (1, "another instance of the tool is running"),
+    (3, "the device is not onboarded (nothing to offboard)"),
+    (10, "a restart is needed; the tool resumes after it"),
+    (11, "a signature check failed"),
+    (40, "not running with administrative rights"),
+    (300, "offboarding failed"),
+    (301, "the offboarding file is missing"),
+    (302, "the offboarding file is not valid (expired, or of another organisation)"),
+    (900, "the uninstallation failed"),
+    (1000, "an unspecified error"),
+)
+
+
+def defenderdt_offboarding(tool: HostedFile, offboarding_file: HostedFile, *, uninstall: bool,
+                           valid_until: dt.datetime | None) -> Payload:
+    """DefenderDT with the portal's .offboarding file: -Offboard, or -Uninstall (offboards and
+    removes the agent). -Yes answers its confirmation, -Quiet keeps it unattended."""
+    return Payload(role="offboarding", files=(tool, offboarding_file), command=tool.name, success=OFFBOARDED,
+                   exit_codes=DEFENDERDT_OFFBOARDING_EXIT_CODES,
+                   arguments=("-Uninstall" if uninstall else "-Offboard", f"-File:{HERE}{offboarding_file.name}",
+                              "-Yes", "-Quiet"),
+                   agent="defenderdt", log=DEFENDERDT_LOG, valid_until=valid_until)
+
+
 # install.ps1's exit codes (mde-2026.md §C, the script's own table; 1, 5, 17 and 21-23 are unused,
 # 11 is never emitted, 31 only warned) and those of mdegen's wrapper, which runs it from a local copy.
 UNIFIED_EXIT_CODES: tuple[tuple[int, str], ...] = (

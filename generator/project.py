@@ -36,6 +36,7 @@ PACKAGE_NAMES = ("onboarding", "offboarding", "vdi")
 # The down-level agents' files: packages.<field> -> the kind generator.agents reads it as, and the
 # files each agent needs.
 AGENT_FILES = {"defenderdt": "defenderdt", "defenderdt_onboarding": "defenderdt-onboarding",
+               "defenderdt_offboarding": "defenderdt-offboarding",
                "unified_msi": "unified-msi", "unified_script": "unified-script", "mma_setup": "mma-setup"}
 SCEP_RELEASES = ("2008r2", "2012r2")
 AGENT_NEEDS = {releases.DEFENDERDT: ("defenderdt", "defenderdt_onboarding"),
@@ -396,6 +397,25 @@ def agent_warnings(config: Config, source: str, agent_files: dict, onboarding: P
         if onboarding is not None and blob.org_id and blob.org_id.lower() != onboarding.facts.org_id.lower():
             raise PackageError(f"{where}: the DefenderDT onboarding file is of organisation {blob.org_id}, the "
                                f"onboarding package of {onboarding.facts.org_id}: download both from the same tenant")
+    off = getattr(agent_files.get("defenderdt_offboarding"), "blob", None)
+    if off is not None:
+        where = _where(config, source, "defenderdt_offboarding")
+        if off.expiration is None:
+            notes.append(f"{where}: the DefenderDT offboarding file holds no expiry mdegen can read; the portal's "
+                         "expire after seven days")
+        else:
+            left = off.expiration - now.astimezone(dt.timezone.utc)
+            if left <= dt.timedelta(0):
+                raise PackageError(f"{where}: the DefenderDT offboarding file EXPIRED on {off.expiration:%Y-%m-%d}; "
+                                   "download a new one from the portal shortly before you use it")
+            if left <= dt.timedelta(days=config.packages.offboarding_warn_days):
+                notes.append(f"{where}: the DefenderDT offboarding file expires on {off.expiration:%Y-%m-%d}; "
+                             "use it before then or download a new one")
+        orgs = [o for o in (getattr(onboarding, "facts", None) and onboarding.facts.org_id,
+                            blob.org_id if blob is not None else None) if o]
+        if any(o.lower() != off.org_id.lower() for o in orgs):
+            raise PackageError(f"{where}: the DefenderDT offboarding file is of organisation {off.org_id}, the "
+                               f"onboarding data of {orgs[0]}: download both from the same tenant")
     return notes
 
 

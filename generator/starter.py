@@ -48,7 +48,8 @@ EXAMPLE_ONBOARDING = "packages/WindowsDefenderATPOnboardingPackage.zip"
 EXAMPLE_AGENTS = {"defenderdt": "packages/DefenderDT.exe",
                   "defenderdt_onboarding": "packages/WindowsDefenderATP.onboarding",
                   "unified_msi": "packages/md4ws.msi",
-                  "unified_script": "packages/install.ps1"}
+                  "unified_script": "packages/install.ps1",
+                  "defenderdt_offboarding": "packages/WindowsDefenderATP_valid_until_2099-12-31.offboarding"}
 EXAMPLE_VDI = "packages/WindowsDefenderATPOnboardingPackage_VDI.zip"
 # The fake offboarding script of the example: clearly fake (all-zero organisation, stops at its
 # first line) and never expired, so that the example always builds its offboarding GPO and package.
@@ -99,6 +100,8 @@ def example_files() -> list[OutputFile]:
         OutputFile(EXAMPLE_AGENTS["defenderdt_onboarding"], synthetic.fake_defenderdt_onboarding()),
         OutputFile(EXAMPLE_AGENTS["unified_msi"], synthetic.fake_msi("md4ws.msi")),
         OutputFile(EXAMPLE_AGENTS["unified_script"], synthetic.fake_install_ps1()),
+        OutputFile(EXAMPLE_AGENTS["defenderdt_offboarding"],
+                   synthetic.fake_defenderdt_offboarding(expires=EXAMPLE_OFFBOARDING_EXPIRES)),
     ]
 
 

@@ -460,6 +460,22 @@ def fake_defenderdt_onboarding(*, org_id: str = FAKE_ORG_ID, version: str = "2.1
     return signed_blob(body, cert_not_after=cert_not_after).encode("utf-8")
 
 
+def fake_defenderdt_offboarding(*, org_id: str = FAKE_ORG_ID, expires: dt.datetime,
+                                cert_not_after: dt.datetime = FAKE_CERT_NOT_AFTER) -> bytes:
+    """A FAKE DefenderDT .offboarding file: the signed-blob JSON envelope with an offboarding body
+    (orgIds, orgId, expirationTimestamp, version; no geoLocationUrl), the shape of the portal's
+    offboarding blobs, unescaped (inferred, as for the .onboarding file)."""
+    if expires.tzinfo is None:
+        expires = expires.replace(tzinfo=_UTC)
+    body = {"orgIds": [org_id], "orgId": org_id, "expirationTimestamp": datetime_to_filetime(expires), "version": "1.4"}
+    return signed_blob(body, cert_not_after=cert_not_after).encode("utf-8")
+
+
+def defenderdt_offboarding_name(expires: dt.datetime) -> str:
+    """The file name the portal gives it, with its expiry date (as the offboarding scripts' names)."""
+    return f"WindowsDefenderATP_valid_until_{expires:%Y-%m-%d}.offboarding"
+
+
 def unified_agent_zip(*, with_onboarding_script: bool = False, version: str = FAKE_INSTALL_PS1_VERSION) -> bytes:
     """A FAKE unified-agent package: md4ws.msi and install.ps1 side by side (plus, with
     ``with_onboarding_script``, the FAKE Group Policy onboarding .cmd that install.ps1 is given)."""

@@ -53,6 +53,8 @@ def _make(entry: dict) -> bytes:
         return synthetic.vdi_zip()
     agent_files = {"defenderdt": lambda: synthetic.fake_pe("DefenderDT.exe", signed=True),
                    "defenderdt_onboarding": synthetic.fake_defenderdt_onboarding,
+                   "defenderdt_offboarding": lambda: synthetic.fake_defenderdt_offboarding(
+                       expires=dt.datetime.fromisoformat(entry["expires"])),
                    "unified_msi": synthetic.fake_msi, "unified_script": synthetic.fake_install_ps1,
                    "mma_setup": lambda: synthetic.fake_pe("MMASetup-AMD64.exe", signed=True)}
     if kind in agent_files:

@@ -70,7 +70,7 @@ def test_every_kit_carries_the_same_bytes():
     copies = {p.read_bytes() for p in scenarios.ROOT.rglob(verification.SCRIPT_NAME)}
     assert copies == {verification.render_script()}
     kits_with_it = {p.relative_to(scenarios.ROOT).parts[1] for p in scenarios.ROOT.rglob(verification.SCRIPT_NAME)}
-    assert kits_with_it == {"gpo", "sccm", "vdi", "downlevel"}
+    assert kits_with_it == {"gpo", "sccm", "vdi", "downlevel", "offboard"}
 
 
 def test_the_handoff_command_quotes_every_value():

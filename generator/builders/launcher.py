@@ -12,9 +12,13 @@ LAUNCHER_NAME = "MdeInstallAgent.cmd"
 LAUNCHER_TEMPLATE = "agents/launch.cmd.j2"
 
 
-def launcher_file(payload: Payload) -> tuple[str, bytes]:
-    """(file name, bytes) of ``payload``'s launcher."""
-    text = render(LAUNCHER_TEMPLATE, launcher_name=LAUNCHER_NAME, command=payload.command,
+_PURPOSE = {"onboarding": "Installs and onboards Defender for Endpoint.",
+            "offboarding": "OFFBOARDS this server from Defender for Endpoint."}
+
+
+def launcher_file(payload: Payload, name: str = LAUNCHER_NAME) -> tuple[str, bytes]:
+    """(file name, bytes) of ``payload``'s launcher, called ``name``."""
+    text = render(LAUNCHER_TEMPLATE, launcher_name=name, purpose=_PURPOSE[payload.role], command=payload.command,
                   command_line=launch.launcher_line(payload), powershell=launch.kind_of(payload) == "ps1",
                   powershell_variable=launch.POWERSHELL_VARIABLE)
-    return LAUNCHER_NAME, text_file(text, encoding="ascii")
+    return name, text_file(text, encoding="ascii")

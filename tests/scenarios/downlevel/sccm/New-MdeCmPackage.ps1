@@ -301,6 +301,30 @@ $Packages = @(
             )
         }
     }
+    [pscustomobject]@{
+        Role           = 'offboarding'
+        TargetName     = $null
+        Folder         = 'MDE-Offboarding-2099-01-31'
+        Name           = 'MDE Offboarding until 2099-01-31'
+        Version        = 'valid until 2099-01-31'
+        Manufacturer   = 'Microsoft'
+        Language       = 'Neutral'
+        Description    = 'OFFBOARDS from Defender for Endpoint. Expires 2099-01-31. Never deploy where onboarding is deployed'
+        PassiveMode    = $null
+        Detection      = $null
+        ProgramName    = 'Offboard'
+        CommandLine    = 'WindowsDefenderATPOffboardingScript_valid_until_2099-01-31.cmd'
+        ProgramComment = 'Runs the Defender for Endpoint offboarding script (valid until 2099-01-31)'
+        Duration       = 15
+        DiskSpaceMB    = 1
+        Files          = @(
+            [pscustomobject]@{ Name = 'WindowsDefenderATPOffboardingScript_valid_until_2099-01-31.cmd'; Sha256 = '9AC1ABCFDCA1C9605A65D54B3BB4980231155251909B0ACC48F27DBAF8043CE5' }
+        )
+        Notes          = @(
+        )
+        Collection     = $null
+        Compliance     = $null
+    }
 )
 
 # ---------------------------------------------------------------------------------------------

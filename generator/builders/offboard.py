@@ -1,0 +1,177 @@
+"""`mdegen offboard`: the way off for every route, per target.
+
+- Windows Server 2019 and later and VDI pools: the portal's offboarding script, byte for byte
+  (the offboarding GPO and SCCM package of the gpo and sccm kits run the same file).
+- DefenderDT targets: DefenderDT.exe with the portal's .offboarding file, through two launchers:
+  ``MdeOffboardAgent.cmd`` (-Offboard) and ``MdeUninstallAgent.cmd`` (-Uninstall).
+- Unified-agent targets: ``Uninstall-MdeUnifiedAgent.ps1`` runs install.ps1 -Uninstall
+  -OffboardingScript from a checked local copy.
+- MMA targets: ``Remove-MdeMmaWorkspace.ps1`` (only the Defender workspace) and
+  ``Uninstall-MdeMma.ps1`` (the product code found at run time).
+
+Every file that carries an offboarding package's expiry states it in its folder name, and the
+handoff gives the order of the steps per route and how to confirm each with Test-MdeOnboarding.ps1.
+
+Layout under <output>/offboard/:
+  portal-valid-until-<date>/      the portal's offboarding script
+  <target>/                       the down-level target's way off
+  Test-MdeOnboarding.ps1, HANDOFF.md
+"""
+
+from __future__ import annotations
+
+from generator import agents, payload_scripts, payloads, releases, verification
+from generator.artifacts import OutputFile
+from generator.builders.agent_advice import DEFENDERDT
+from generator.builders.launcher import launcher_file
+from generator.errors import ConfigError
+from generator.handoff import checksum_rows, handoff_file
+from generator.project import Project
+from generator.templating import markdown_cell, render_powershell, text_file
+
+REMOVE_WORKSPACE_NAME = "Remove-MdeMmaWorkspace.ps1"
+UNINSTALL_MMA_NAME = "Uninstall-MdeMma.ps1"
+UNINSTALL_UNIFIED_NAME = "Uninstall-MdeUnifiedAgent.ps1"
+OFFBOARD_LAUNCHER = "MdeOffboardAgent.cmd"
+UNINSTALL_LAUNCHER = "MdeUninstallAgent.cmd"
+MMA_DISPLAY_NAME = "Microsoft Monitoring Agent"
+MMA_EXITS = {"no_agent": 10, "absent": 11, "com_failed": 12, "not_installed": 10, "other_workspaces": 13}
+UNIFIED_LOCAL_FOLDER = r"C:\ProgramData\mdegen\unified-offboard"
+UNIFIED_EXITS = {"copy_failed": 81, "hash_mismatch": 82, "unsafe_folder": 84}
+_NEEDS = {releases.DEFENDERDT: ("defenderdt", "defenderdt_offboarding"), releases.UNIFIED: ("unified_script",)}
+_DEFENDERDT_OFF_ADVICE = {**DEFENDERDT, 3: "nothing: the server is not onboarded",
+                          300: "see the tool's log; check connectivity", 301: "check the folder holds the .offboarding file",
+                          302: "download a new offboarding package of your tenant (it expires after seven days)",
+                          900: "see the tool's log; offboarding itself may have worked"}
+
+
+def _portal_needed(project: Project) -> bool:
+    return any(t.agent is None for t in project.targets) or bool(project.pools)
+
+
+def check(project: Project) -> list[str]:
+    for t in project.targets:
+        if t.agent is None:
+            continue
+        for field in _NEEDS.get(t.agent, ()):
+            if field not in project.agent_files:
+                raise ConfigError(f"is required for offboarding target {t.name!r} (agent: {t.agent})",
+                                  path=project.source, field=f"packages.{field}")
+        if t.agent == releases.UNIFIED and project.offboarding is None:
+            raise ConfigError(f"is required for offboarding target {t.name!r} (agent: unified): install.ps1 "
+                              "-Uninstall runs the portal's offboarding script", path=project.source,
+                              field="packages.offboarding")
+        if t.agent == releases.MMA and (project.config.downlevel is None or not project.config.downlevel.workspace_id):
+            raise ConfigError(f"is required for offboarding target {t.name!r} (agent: mma)", path=project.source,
+                              field="downlevel.workspace_id")
+    if _portal_needed(project) and project.offboarding is None:
+        raise ConfigError("is required for the offboard kit: the portal's offboarding package for Windows Server "
+                          "2019 and later (Settings > Endpoints > Offboarding, Group Policy)", path=project.source,
+                          field="packages.offboarding")
+    return []
+
+
+def _portal_folder(project: Project) -> str:
+    return f"portal-valid-until-{project.offboarding_payload.valid_until_date}"
+
+
+def _hosted(project: Project, field: str, name: str) -> payloads.HostedFile:
+    return payloads.HostedFile(name, project.agent_files[field].data)
+
+
+def _defenderdt_files(project: Project, base: str) -> list[OutputFile]:
+    off = project.agent_files["defenderdt_offboarding"]
+    until = off.blob.expiration if off.blob is not None else None
+    tool = _hosted(project, "defenderdt", agents.DEFENDERDT_NAME)
+    name = (f"WindowsDefenderATP_valid_until_{until:%Y-%m-%d}.offboarding" if until else "WindowsDefenderATP.offboarding")
+    blob = payloads.HostedFile(name, off.data)
+    files = [OutputFile(f"{base}/{f.name}", f.data) for f in (tool, blob)]
+    for uninstall, launcher in ((False, OFFBOARD_LAUNCHER), (True, UNINSTALL_LAUNCHER)):
+        payload = payloads.defenderdt_offboarding(tool, blob, uninstall=uninstall, valid_until=until)
+        n, data = launcher_file(payload, launcher)
+        files.append(OutputFile(f"{base}/{n}", data))
+    return files
+
+
+def _unified_files(project: Project, base: str) -> list[OutputFile]:
+    script = _hosted(project, "unified_script", agents.UNIFIED_SCRIPT_NAME)
+    off = payloads.HostedFile(project.offboarding.script_name, project.offboarding.script)
+    context = {
+        "local_folder": UNIFIED_LOCAL_FOLDER,
+        "folders": payload_scripts.private_folders(UNIFIED_LOCAL_FOLDER),
+        "install_script": script.name,
+        "offboarding_script": off.name,
+        "wrapper_log": "Uninstall-MdeUnifiedAgent.log",
+        "files": [{"name": f.name, "sha256": f.sha256.upper()} for f in (script, off)],
+        "valid_until": project.offboarding_payload.valid_until_text,
+        "exits": UNIFIED_EXITS,
+    }
+    wrapper = text_file(render_powershell("offboard/Uninstall-MdeUnifiedAgent.ps1.j2", context), bom=True)
+    return [OutputFile(f"{base}/{f.name}", f.data) for f in (script, off)] + [
+        OutputFile(f"{base}/{UNINSTALL_UNIFIED_NAME}", wrapper)]
+
+
+def _mma_files(project: Project, base: str) -> list[OutputFile]:
+    common = {"workspace_id": project.config.downlevel.workspace_id, "service": payload_scripts.MMA_SERVICE,
+              "com_class": payload_scripts.MMA_COM_CLASS, "exits": MMA_EXITS, "display_name": MMA_DISPLAY_NAME,
+              "uninstall_keys": verification.UNINSTALL_KEYS}
+    remove = render_powershell("offboard/Remove-MdeMmaWorkspace.ps1.j2", common)
+    uninstall = render_powershell("offboard/Uninstall-MdeMma.ps1.j2", common)
+    return [OutputFile(f"{base}/{REMOVE_WORKSPACE_NAME}", text_file(remove, bom=True)),
+            OutputFile(f"{base}/{UNINSTALL_MMA_NAME}", text_file(uninstall, bom=True))]
+
+
+_FILES = {releases.DEFENDERDT: _defenderdt_files, releases.UNIFIED: _unified_files, releases.MMA: _mma_files}
+
+
+def _route_rows(project: Project) -> list[dict[str, object]]:
+    rows = []
+    for t in project.targets:
+        if t.agent is None:
+            continue
+        rows.append({"name": markdown_cell(t.name), "stem": t.stem, "agent": t.agent,
+                     "servers": markdown_cell(t.servers_long)})
+    return rows
+
+
+def _verify_rows(project: Project) -> list[dict[str, str]]:
+    return [{"name": r["name"], "command": r["command"].replace(rf".\{verification.SCRIPT_NAME}",
+                                                             rf".\{verification.SCRIPT_NAME} -Expect Offboarded", 1)}
+            for r in verification.rows(project)]
+
+
+def handoff(project: Project, files: list[OutputFile]) -> OutputFile:
+    off = project.offboarding_payload
+    defenderdt = next((f for f in files if f.path.endswith(".offboarding")), None)
+    blob = getattr(project.agent_files.get("defenderdt_offboarding"), "blob", None)
+    return handoff_file(
+        "offboard/HANDOFF.md.j2", project,
+        portal=None if not _portal_needed(project) else {
+            "folder": _portal_folder(project), "script": off.command, "expires": off.valid_until_text},
+        targets=_route_rows(project),
+        defenderdt_file=defenderdt.path.rsplit("/", 1)[-1] if defenderdt else "",
+        defenderdt_expires=f"{blob.expiration:%Y-%m-%d %H:%M} UTC" if blob is not None and blob.expiration else "unknown",
+        unified_expires=off.valid_until_text if off is not None else "",
+        defenderdt_codes=[{"code": c, "meaning": m, "advice": _DEFENDERDT_OFF_ADVICE[c]}
+                          for c, m in payloads.DEFENDERDT_OFFBOARDING_EXIT_CODES],
+        mma_exits=MMA_EXITS, unified_exits=UNIFIED_EXITS,
+        names={"remove": REMOVE_WORKSPACE_NAME, "uninstall_mma": UNINSTALL_MMA_NAME,
+               "uninstall_unified": UNINSTALL_UNIFIED_NAME, "offboard": OFFBOARD_LAUNCHER,
+               "uninstall": UNINSTALL_LAUNCHER},
+        verify_rows=_verify_rows(project),
+        checksums=checksum_rows(files),
+    )
+
+
+def build(project: Project) -> list[OutputFile]:
+    """All files of the offboard kit, relative to <output>/offboard/."""
+    files: list[OutputFile] = []
+    if _portal_needed(project):
+        off = project.offboarding_payload
+        files += [OutputFile(f"{_portal_folder(project)}/{f.name}", f.data) for f in off.files]
+    for t in project.targets:
+        if t.agent is not None:
+            files += _FILES[t.agent](project, t.stem)
+    files.append(OutputFile(verification.SCRIPT_NAME, verification.render_script()))
+    return files + [handoff(project, files)]
+
