@@ -209,13 +209,17 @@ def defenderdt_onboarding(tool: HostedFile, onboarding_file: HostedFile, setting
 DEFENDERDT_OFFBOARDING_EXIT_CODES: tuple[tuple[int, str], ...] = (
     (1, "another instance of the tool is running"),
     (3, "the device is not onboarded (nothing to offboard)"),
+    (5, "a new version of the tool is available"),
+    (6, "the tool updated itself"),
     (10, "a restart is needed; the tool resumes after it"),
     (11, "a signature check failed"),
     (40, "not running with administrative rights"),
+    (90, "a prerequisite check failed"),
     (300, "offboarding failed"),
     (301, "the offboarding file is missing"),
     (302, "the offboarding file is not valid (expired, or of another organisation)"),
     (900, "the uninstallation failed"),
+    (920, "the MMA workspace could not be removed"),
     (1000, "an unspecified error"),
 )
 

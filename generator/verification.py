@@ -57,7 +57,9 @@ STATUSES = ("pass", "fail", "not-applicable")
 
 # Facts the script reads (mde-2026.md §F, mde-domain.md §1-§4).
 SUCCESS_EVENT = 20                       # WDATPOnboarding / WDATPOffboarding: succeeded
+CONTACTED_EVENT_ID = 4                   # SENSE/Operational: contacted the server
 CONNECTIVITY_EVENT_IDS = (5, 15)         # SENSE/Operational: failed to contact the server, command channel
+SCRIPT_FAILED_EXIT = 128                 # the script itself failed: no class uses this bit
 PASSIVE_EVENT_ID = 84                    # Sense: "Force passive mode: %1, result code: %2"
 UNINSTALL_KEYS = (r"SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall",
                   r"SOFTWARE\WOW6432Node\Microsoft\Windows\CurrentVersion\Uninstall")
@@ -107,6 +109,7 @@ def render_script() -> bytes:
     tag = policy.setting("device_tag")
     context = {
         "schema_version": SCHEMA_VERSION,
+        "script_failed": SCRIPT_FAILED_EXIT,
         "schema_id": SCHEMA_ID,
         "classes": CLASSES,
         "checks": [{"id": c, "bit": _BIT[cls]} for c, cls in CHECKS],
@@ -128,6 +131,7 @@ def render_script() -> bytes:
             "sense_log": "Microsoft-Windows-SENSE/Operational",
             "sense_provider": "Microsoft-Windows-SENSE",
             "connectivity_ids": CONNECTIVITY_EVENT_IDS,
+            "contacted_id": CONTACTED_EVENT_ID,
             "passive_event_id": PASSIVE_EVENT_ID,
             "unified_name": "^Microsoft Defender for (Windows Server|Endpoint)",
             "uninstall_keys": UNINSTALL_KEYS,
@@ -143,17 +147,21 @@ def _passive_word(value: bool | None) -> str:
 
 
 def command(*, name: str, settings, agent: str | None, org_id: str | None, release: str,
-            workspace_id: str | None = None) -> str:
+            workspace_id: str | None = None, expect: str = "Onboarded") -> str:
     """How a handoff shows running the script for one target or pool, from an elevated Windows
-    PowerShell in the kit's folder. Every value is a PowerShell literal (escaping.ps_single_quoted)."""
+    PowerShell in the kit's folder. Every value is a PowerShell literal (escaping.ps_single_quoted).
+    After offboarding only what must be gone is checked: no organisation, policy or tag."""
     from generator.escaping import ps_single_quoted
 
     parts = [rf".\{SCRIPT_NAME}"]
-    if org_id:
-        parts += ["-OrgId", org_id]
-    parts += ["-PassiveMode", _passive_word(settings.passive_mode)]
-    if settings.device_tag:
-        parts += ["-DeviceTag", ps_single_quoted(settings.device_tag)]
+    if expect == "Offboarded":
+        parts += ["-Expect", "Offboarded"]
+    else:
+        if org_id:
+            parts += ["-OrgId", org_id]
+        parts += ["-PassiveMode", _passive_word(settings.passive_mode)]
+        if settings.device_tag:
+            parts += ["-DeviceTag", ps_single_quoted(settings.device_tag)]
     if agent:
         parts += ["-Agent", agent]
     if agent == "mma" and workspace_id:
@@ -162,7 +170,7 @@ def command(*, name: str, settings, agent: str | None, org_id: str | None, relea
     return " ".join(parts)
 
 
-def rows(project) -> list[dict[str, str]]:
+def rows(project, expect: str = "Onboarded") -> list[dict[str, str]]:
     """One verification command per target of ``project``, for the handoffs."""
     from generator.templating import markdown_cell
 
@@ -174,5 +182,5 @@ def rows(project) -> list[dict[str, str]]:
     return [{"name": markdown_cell(t.name),
              "command": command(name=t.name, settings=t.settings, agent=t.agent, org_id=org,
                                 release=project.release_version,
-                                workspace_id=downlevel.workspace_id if downlevel else None)}
+                                workspace_id=downlevel.workspace_id if downlevel else None, expect=expect)}
             for t in project.targets]

@@ -13,12 +13,14 @@ LAUNCHER_TEMPLATE = "agents/launch.cmd.j2"
 
 
 _PURPOSE = {"onboarding": "Installs and onboards Defender for Endpoint.",
-            "offboarding": "OFFBOARDS this server from Defender for Endpoint."}
+            "offboarding": "OFFBOARDS this server from Defender for Endpoint.",
+            "uninstall": "OFFBOARDS this server from Defender for Endpoint and uninstalls the agent."}
 
 
 def launcher_file(payload: Payload, name: str = LAUNCHER_NAME) -> tuple[str, bytes]:
     """(file name, bytes) of ``payload``'s launcher, called ``name``."""
-    text = render(LAUNCHER_TEMPLATE, launcher_name=name, purpose=_PURPOSE[payload.role], command=payload.command,
+    purpose = _PURPOSE["uninstall" if "-Uninstall" in payload.arguments else payload.role]
+    text = render(LAUNCHER_TEMPLATE, launcher_name=name, purpose=purpose, command=payload.command,
                   command_line=launch.launcher_line(payload), powershell=launch.kind_of(payload) == "ps1",
                   powershell_variable=launch.POWERSHELL_VARIABLE)
     return name, text_file(text, encoding="ascii")

@@ -42,7 +42,8 @@ _NEEDS = {releases.DEFENDERDT: ("defenderdt", "defenderdt_offboarding"), release
 _DEFENDERDT_OFF_ADVICE = {**DEFENDERDT, 3: "nothing: the server is not onboarded",
                           300: "see the tool's log; check connectivity", 301: "check the folder holds the .offboarding file",
                           302: "download a new offboarding package of your tenant (it expires after seven days)",
-                          900: "see the tool's log; offboarding itself may have worked"}
+                          900: "see the tool's log; offboarding itself may have worked",
+                          920: "remove the workspace with the MMA route's Remove-MdeMmaWorkspace.ps1"}
 
 
 def _portal_needed(project: Project) -> bool:
@@ -135,9 +136,7 @@ def _route_rows(project: Project) -> list[dict[str, object]]:
 
 
 def _verify_rows(project: Project) -> list[dict[str, str]]:
-    return [{"name": r["name"], "command": r["command"].replace(rf".\{verification.SCRIPT_NAME}",
-                                                             rf".\{verification.SCRIPT_NAME} -Expect Offboarded", 1)}
-            for r in verification.rows(project)]
+    return verification.rows(project, expect="Offboarded")
 
 
 def handoff(project: Project, files: list[OutputFile]) -> OutputFile:

@@ -230,7 +230,7 @@ $Packages = @(
         Duration       = 60
         DiskSpaceMB    = 1
         Files          = @(
-            [pscustomobject]@{ Name = 'Install-MdeUnifiedAgent.ps1'; Sha256 = 'F216349F61ABA6471E474FD531695230855BED285ADCC998412A4EF0F16D40EA' }
+            [pscustomobject]@{ Name = 'Install-MdeUnifiedAgent.ps1'; Sha256 = '396F5B89709E075F5382DFA6C144F6EC538447F0B35BFDB52AAA87B5E793A7DA' }
             [pscustomobject]@{ Name = 'install.ps1'; Sha256 = '569D8B0E0A4D82D8B12BE6241365DE0DB2705CB4579DC7AD63134366A38CD9B2' }
             [pscustomobject]@{ Name = 'md4ws.msi'; Sha256 = '2879E56DDD6B23C3A2D036CAE69F6234C1116044A8864F5266569C1F147F7C67' }
             [pscustomobject]@{ Name = 'WindowsDefenderATPOnboardingScript.cmd'; Sha256 = '92177C9C747F5FE1D38CE04B7C427DD44FB62E1F189F553D285DE4AB578AA717' }
@@ -275,7 +275,7 @@ $Packages = @(
         Duration       = 60
         DiskSpaceMB    = 1
         Files          = @(
-            [pscustomobject]@{ Name = 'Install-MdeMma.ps1'; Sha256 = '2A4B9E8DD3FD723A05B1E5ED7D2FAA1FC039019DAE65814D4184CDB16B44A37B' }
+            [pscustomobject]@{ Name = 'Install-MdeMma.ps1'; Sha256 = '12FE6DAD3C575DC49DD53F85733795D72833388A98E62BEF80FB11FDF3D66AE5' }
             [pscustomobject]@{ Name = 'MMASetup-AMD64.exe'; Sha256 = '36E782E39E08BCC51E5328976B51A745AF0D652A876ECF3C0BDB1427191D569E' }
             [pscustomobject]@{ Name = 'MdeInstallAgent.cmd'; Sha256 = 'E9A72E6D4E1FBAAAD6B600C4B61DF43CE639C088174B73644BDA9C355CDC82BC' }
         )

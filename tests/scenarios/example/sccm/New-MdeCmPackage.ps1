@@ -187,7 +187,7 @@ $Packages = @(
         Duration       = 60
         DiskSpaceMB    = 1
         Files          = @(
-            [pscustomobject]@{ Name = 'Install-MdeUnifiedAgent.ps1'; Sha256 = '5D6A9B5846E2EE5FC1D41A7CD3E4C30238457E20430215053A36FBCC437E592D' }
+            [pscustomobject]@{ Name = 'Install-MdeUnifiedAgent.ps1'; Sha256 = 'AC058C8AD566FA96BC3F881A9A11D08794368E57A86F15993817E0525B2C70A8' }
             [pscustomobject]@{ Name = 'install.ps1'; Sha256 = '569D8B0E0A4D82D8B12BE6241365DE0DB2705CB4579DC7AD63134366A38CD9B2' }
             [pscustomobject]@{ Name = 'md4ws.msi'; Sha256 = '2879E56DDD6B23C3A2D036CAE69F6234C1116044A8864F5266569C1F147F7C67' }
             [pscustomobject]@{ Name = 'WindowsDefenderATPOnboardingScript.cmd'; Sha256 = '92177C9C747F5FE1D38CE04B7C427DD44FB62E1F189F553D285DE4AB578AA717' }

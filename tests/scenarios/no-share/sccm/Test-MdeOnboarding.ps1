@@ -17,6 +17,7 @@
       8   tag: the device tag is not the configured one
       16  agent: the down-level agent is missing or reports a failure
       32  connectivity: the SENSE log shows connectivity errors since the last start
+    128 means the script itself failed (its message says why; no JSON is written).
 
 .PARAMETER Expect
     Onboarded (default) or Offboarded.
@@ -54,14 +55,15 @@ param(
 )
 
 if ($env:PROCESSOR_ARCHITEW6432 -eq 'AMD64' -and $MyInvocation.MyCommand.Path) {
-    $relaunch = @('-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass', '-File', $MyInvocation.MyCommand.Path)
+    $relaunch = @('-NoProfile', '-ExecutionPolicy', 'Bypass', '-File', $MyInvocation.MyCommand.Path)
     foreach ($parameter in $PSBoundParameters.GetEnumerator()) {
         if ($parameter.Value -is [System.Management.Automation.SwitchParameter]) {
             if ($parameter.Value.IsPresent) {
                 $relaunch += ('-' + $parameter.Key)
             }
         }
-        else {
+        elseif ([string] $parameter.Value) {
+            # Windows PowerShell drops an empty string on a native command line: leave it out.
             $relaunch += ('-' + $parameter.Key)
             $relaunch += [string] $parameter.Value
         }
@@ -72,6 +74,11 @@ if ($env:PROCESSOR_ARCHITEW6432 -eq 'AMD64' -and $MyInvocation.MyCommand.Path) {
 
 Set-StrictMode -Version 2
 $ErrorActionPreference = 'Stop'
+# An error no check expects: say so and exit with a code no check class uses (no JSON is written).
+trap {
+    Write-Host ('Test-MdeOnboarding.ps1 failed: {0}' -f $_.Exception.Message)
+    exit 128
+}
 
 # ---------------------------------------------------------------------------------------------
 # Written by mdegen: registry facts, event ids and the result's check ids and classes.
@@ -93,6 +100,7 @@ $Facts = [pscustomobject]@{
     SuccessEvent      = 20
     SenseLog          = 'Microsoft-Windows-SENSE/Operational'
     SenseProvider     = 'Microsoft-Windows-SENSE'
+    ContactedId       = 4
     ConnectivityIds   = @(5, 15)
     PassiveEventId    = 84
     UnifiedName       = '^Microsoft Defender for (Windows Server|Endpoint)'
@@ -180,7 +188,7 @@ $org = [string] (Get-Value -Key $Facts.StatusKey -Name $Facts.OrgIdValue)
 if (-not $onboarded -or -not $OrgId) {
     Add-CheckResult -Id 'org_id' -Status 'not-applicable' -Expected $OrgId -Observed $org -Detail 'no organisation to compare'
 }
-elseif ($org -and ([guid] $org) -eq ([guid] $OrgId)) {
+elseif ($org -and ($org -as [guid]) -and ($OrgId -as [guid]) -and ([guid] $org) -eq ([guid] $OrgId)) {
     Add-CheckResult -Id 'org_id' -Status 'pass' -Expected $OrgId -Observed $org -Detail 'reports to the expected organisation'
 }
 else {
@@ -223,27 +231,37 @@ if ($onboarded) {
         Add-CheckResult -Id 'sense_service' -Status 'fail' -Expected 'Running' -Observed $observed -Detail 'the sensor service does not run'
     }
 }
-elseif ($start -eq 2) {
-    Add-CheckResult -Id 'sense_service' -Status 'fail' -Expected 'not automatic' -Observed 'automatic' -Detail 'the sensor service still starts automatically'
+elseif ($start -eq 2 -or ($null -ne $service -and $service.Status -ne 'Stopped')) {
+    $observed = 'automatic'
+    if ($null -ne $service) {
+        $observed = '{0}, start {1}' -f $service.Status, $start
+    }
+    Add-CheckResult -Id 'sense_service' -Status 'fail' -Expected 'Stopped, not automatic' -Observed $observed -Detail 'the sensor service still runs or starts automatically'
 }
 else {
-    Add-CheckResult -Id 'sense_service' -Status 'pass' -Expected 'not automatic' -Observed ([string] $start) -Detail 'the sensor service does not start automatically'
+    Add-CheckResult -Id 'sense_service' -Status 'pass' -Expected 'Stopped, not automatic' -Observed ([string] $start) -Detail 'the sensor service is stopped and does not start automatically'
 }
 
 if ($onboarded) {
-    $since = (Get-CimInstance -ClassName Win32_OperatingSystem).LastBootUpTime
-    $errors = @()
+    # The latest of the sensor's contact events since the last start decides: one failure at boot,
+    # before the network is up, is not a failure once a later contact worked.
+    $latest = $null
+    $readable = $true
     try {
-        $errors = @(Get-WinEvent -FilterHashtable @{ LogName = $Facts.SenseLog; Id = $Facts.ConnectivityIds; StartTime = $since } -ErrorAction Stop)
+        $since = (Get-CimInstance -ClassName Win32_OperatingSystem -ErrorAction Stop).LastBootUpTime
+        $latest = Get-WinEvent -FilterHashtable @{ LogName = $Facts.SenseLog; Id = @($Facts.ContactedId) + $Facts.ConnectivityIds; StartTime = $since } -MaxEvents 1 -ErrorAction Stop
     }
     catch {
-        $errors = @()
+        $readable = $_.FullyQualifiedErrorId -like 'NoMatchingEventsFound*'
     }
-    if ($errors.Count -eq 0) {
-        Add-CheckResult -Id 'sense_connectivity' -Status 'pass' -Expected '0' -Observed '0' -Detail 'no connectivity error in the SENSE log since the last start'
+    if (-not $readable) {
+        Add-CheckResult -Id 'sense_connectivity' -Status 'not-applicable' -Expected '' -Observed '' -Detail 'the SENSE log cannot be read here'
+    }
+    elseif ($null -eq $latest -or $latest.Id -eq $Facts.ContactedId) {
+        Add-CheckResult -Id 'sense_connectivity' -Status 'pass' -Expected ([string] $Facts.ContactedId) -Observed ($(if ($latest) { [string] $latest.Id } else { '' })) -Detail 'no connectivity error since the last contact'
     }
     else {
-        Add-CheckResult -Id 'sense_connectivity' -Status 'fail' -Expected '0' -Observed ([string] $errors.Count) -Detail ('{0} connectivity errors since the last start; latest: {1}' -f $errors.Count, $errors[0].Id)
+        Add-CheckResult -Id 'sense_connectivity' -Status 'fail' -Expected ([string] $Facts.ContactedId) -Observed ([string] $latest.Id) -Detail ('the latest contact event since the start is {0} at {1:u}, a failure' -f $latest.Id, $latest.TimeCreated)
     }
 }
 else {
@@ -263,6 +281,9 @@ else {
 }
 
 $expectedMode = @{ 'on' = 'Passive Mode'; 'off' = 'Normal'; 'unset' = '' }[$PassiveMode]
+# With EDR in block mode, or beside another antivirus that registered first, a passive Defender
+# reports these instead.
+$alsoPassive = @('Passive Mode', 'SxS Passive Mode', 'EDR Block Mode')
 $mode = ''
 if (Get-Command -Name Get-MpComputerStatus -ErrorAction SilentlyContinue) {
     try {
@@ -275,7 +296,7 @@ if (Get-Command -Name Get-MpComputerStatus -ErrorAction SilentlyContinue) {
 if (-not $onboarded -or -not $expectedMode -or -not $mode) {
     Add-CheckResult -Id 'running_mode' -Status 'not-applicable' -Expected $expectedMode -Observed $mode -Detail 'no running mode to compare'
 }
-elseif ($mode -eq $expectedMode) {
+elseif ($mode -eq $expectedMode -or ($PassiveMode -eq 'on' -and $alsoPassive -contains $mode)) {
     Add-CheckResult -Id 'running_mode' -Status 'pass' -Expected $expectedMode -Observed $mode -Detail ('Defender Antivirus runs in {0}' -f $mode)
 }
 else {
@@ -284,6 +305,10 @@ else {
 
 $passive = Get-Value -Key $Facts.PolicyKey -Name $Facts.PassiveValue
 $expectedPassive = @{ 'on' = '1'; 'off' = '0'; 'unset' = '' }[$PassiveMode]
+if (-not $onboarded) {
+    # The onboarding GPO is unlinked before offboarding, and takes its policy values with it.
+    $expectedPassive = ''
+}
 if (-not $expectedPassive) {
     Add-CheckResult -Id 'passive_policy' -Status 'not-applicable' -Expected '' -Observed ([string] $passive) -Detail 'passive mode is not configured'
 }
@@ -298,17 +323,23 @@ $event84 = Get-LatestEvent -Filter @{ LogName = $Facts.SenseLog; ProviderName = 
 if (-not $expectedPassive -or $null -eq $event84) {
     Add-CheckResult -Id 'passive_event' -Status 'not-applicable' -Expected $expectedPassive -Observed '' -Detail 'no passive-mode event to compare'
 }
-elseif ($event84.Message -match ('passive mode: ' + $expectedPassive)) {
-    Add-CheckResult -Id 'passive_event' -Status 'pass' -Expected $expectedPassive -Observed $event84.Message -Detail 'the sensor set the expected running mode'
-}
 else {
-    Add-CheckResult -Id 'passive_event' -Status 'fail' -Expected $expectedPassive -Observed $event84.Message -Detail 'the sensor reports another running mode'
+    # The event's data, not its (localised) text: %1 is "force passive mode", %2 the result code.
+    $forced = [string] $event84.Properties[0].Value
+    $code = [string] $event84.Properties[1].Value
+    $wanted = @{ '1' = @('1', 'true'); '0' = @('0', 'false') }[$expectedPassive]
+    if ($wanted -contains $forced.ToLowerInvariant() -and $code -eq '0') {
+        Add-CheckResult -Id 'passive_event' -Status 'pass' -Expected $expectedPassive -Observed ('{0}, result {1}' -f $forced, $code) -Detail 'the sensor set the expected running mode'
+    }
+    else {
+        Add-CheckResult -Id 'passive_event' -Status 'fail' -Expected $expectedPassive -Observed ('{0}, result {1}' -f $forced, $code) -Detail 'the sensor reports another running mode, or an error setting it'
+    }
 }
 
 # --- the device tag ----------------------------------------------------------------------------
 $tag = [string] (Get-Value -Key $Facts.TagKey -Name $Facts.TagValue)
-if (-not $DeviceTag) {
-    Add-CheckResult -Id 'device_tag' -Status 'not-applicable' -Expected '' -Observed $tag -Detail 'no device tag configured'
+if (-not $DeviceTag -or -not $onboarded) {
+    Add-CheckResult -Id 'device_tag' -Status 'not-applicable' -Expected $DeviceTag -Observed $tag -Detail 'no device tag to compare'
 }
 elseif ($tag -ceq $DeviceTag) {
     Add-CheckResult -Id 'device_tag' -Status 'pass' -Expected $DeviceTag -Observed $tag -Detail 'tagged as configured'
@@ -336,15 +367,20 @@ if ($Agent -eq 'unified') {
     }
 }
 elseif ($Agent -eq 'defenderdt') {
-    $log = Get-ChildItem -Path $Facts.DefenderDtLogs -Filter '*.log' -ErrorAction SilentlyContinue | Sort-Object LastWriteTime | Select-Object -Last 1
+    $log = Join-Path $Facts.DefenderDtLogs ('DefenderDeploymentTool-{0}.log' -f $env:COMPUTERNAME)
     $line = $null
-    if ($null -ne $log) {
-        $line = Select-String -Path $log.FullName -Pattern 'exit code: (\d+)' | Select-Object -Last 1
+    if (Test-Path -LiteralPath $log) {
+        $line = Select-String -LiteralPath $log -Pattern 'completed, exit code: (\d+)' | Select-Object -Last 1
+    }
+    # 0 done, 2 already onboarded; after offboarding also 3 (nothing to offboard).
+    $good = @('0', '2')
+    if (-not $onboarded) {
+        $good = @('0', '3')
     }
     if ($null -eq $line) {
         Add-CheckResult -Id 'agent' -Status 'not-applicable' -Expected '0' -Observed '' -Detail 'no DefenderDT log with an exit code'
     }
-    elseif (@('0', '2') -contains $line.Matches[0].Groups[1].Value) {
+    elseif ($good -contains $line.Matches[0].Groups[1].Value) {
         Add-CheckResult -Id 'agent' -Status 'pass' -Expected '0' -Observed $line.Matches[0].Groups[1].Value -Detail ('DefenderDT: {0}' -f $line.Line.Trim())
     }
     else {
@@ -382,7 +418,7 @@ foreach ($check in $Checks) {
 $result = [ordered]@{
     schema   = $Facts.SchemaId
     computer = $env:COMPUTERNAME
-    time     = (Get-Date).ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ')
+    time     = (Get-Date).ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ', [System.Globalization.CultureInfo]::InvariantCulture)
     expect   = $Expect
     target   = $Target
     release  = $Release

@@ -25,14 +25,15 @@
 param([string] $OutFile = '')
 
 if ($env:PROCESSOR_ARCHITEW6432 -eq 'AMD64' -and $MyInvocation.MyCommand.Path) {
-    $relaunch = @('-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass', '-File', $MyInvocation.MyCommand.Path)
+    $relaunch = @('-NoProfile', '-ExecutionPolicy', 'Bypass', '-File', $MyInvocation.MyCommand.Path)
     foreach ($parameter in $PSBoundParameters.GetEnumerator()) {
         if ($parameter.Value -is [System.Management.Automation.SwitchParameter]) {
             if ($parameter.Value.IsPresent) {
                 $relaunch += ('-' + $parameter.Key)
             }
         }
-        else {
+        elseif ([string] $parameter.Value) {
+            # Windows PowerShell drops an empty string on a native command line: leave it out.
             $relaunch += ('-' + $parameter.Key)
             $relaunch += [string] $parameter.Value
         }

@@ -14,21 +14,26 @@
     installed; 11 the workspace is not configured on this agent (nothing to remove);
     12 the agent's configuration object failed.
 
+.PARAMETER Unattended
+    Do not ask for confirmation: for a GPO task, a ConfigMgr program or an RMM job, where nobody
+    can answer (-Confirm:$false cannot be passed through powershell.exe -File).
+
 .EXAMPLE
     powershell.exe -NoProfile -ExecutionPolicy Bypass -File .\Remove-MdeMmaWorkspace.ps1 -WhatIf
 #>
 [CmdletBinding(SupportsShouldProcess = $true, ConfirmImpact = 'High')]
-param()
+param([switch] $Unattended)
 
 if ($env:PROCESSOR_ARCHITEW6432 -eq 'AMD64' -and $MyInvocation.MyCommand.Path) {
-    $relaunch = @('-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass', '-File', $MyInvocation.MyCommand.Path)
+    $relaunch = @('-NoProfile', '-ExecutionPolicy', 'Bypass', '-File', $MyInvocation.MyCommand.Path)
     foreach ($parameter in $PSBoundParameters.GetEnumerator()) {
         if ($parameter.Value -is [System.Management.Automation.SwitchParameter]) {
             if ($parameter.Value.IsPresent) {
                 $relaunch += ('-' + $parameter.Key)
             }
         }
-        else {
+        elseif ([string] $parameter.Value) {
+            # Windows PowerShell drops an empty string on a native command line: leave it out.
             $relaunch += ('-' + $parameter.Key)
             $relaunch += [string] $parameter.Value
         }
@@ -39,6 +44,10 @@ if ($env:PROCESSOR_ARCHITEW6432 -eq 'AMD64' -and $MyInvocation.MyCommand.Path) {
 
 Set-StrictMode -Version 2
 $ErrorActionPreference = 'Stop'
+
+if ($Unattended) {
+    $ConfirmPreference = 'None'
+}
 
 $Agent = @{
     WorkspaceId = '0f0e0d0c-0b0a-4988-8776-655443322110'

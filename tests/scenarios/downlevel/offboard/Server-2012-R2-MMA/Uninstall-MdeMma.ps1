@@ -7,7 +7,8 @@
     Written by mdegen. Finds the agent's product code at run time from the Uninstall keys
     (DisplayName "Microsoft Monitoring Agent") and runs msiexec /x <code> /qn /norestart. It refuses while
     the agent reports to workspaces other than the Defender one (SCOM, Log Analytics): remove the
-    Defender workspace with Remove-MdeMmaWorkspace.ps1 instead, or pass -Force. Run it elevated;
+    Defender workspace with Remove-MdeMmaWorkspace.ps1 instead, or pass -Force. It also refuses
+    while SCOM management groups use it, or when it cannot tell. Run it elevated;
     -WhatIf shows what it would do.
 
     Exit codes: msiexec's, unchanged (0 removed, 3010 removed and a restart is needed, 1603
@@ -17,21 +18,26 @@
 .PARAMETER Force
     Uninstall even though other workspaces use the agent.
 
+.PARAMETER Unattended
+    Do not ask for confirmation: for a GPO task, a ConfigMgr program or an RMM job, where nobody
+    can answer (-Confirm:$false cannot be passed through powershell.exe -File).
+
 .EXAMPLE
     powershell.exe -NoProfile -ExecutionPolicy Bypass -File .\Uninstall-MdeMma.ps1 -WhatIf
 #>
 [CmdletBinding(SupportsShouldProcess = $true, ConfirmImpact = 'High')]
-param([switch] $Force)
+param([switch] $Force, [switch] $Unattended)
 
 if ($env:PROCESSOR_ARCHITEW6432 -eq 'AMD64' -and $MyInvocation.MyCommand.Path) {
-    $relaunch = @('-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass', '-File', $MyInvocation.MyCommand.Path)
+    $relaunch = @('-NoProfile', '-ExecutionPolicy', 'Bypass', '-File', $MyInvocation.MyCommand.Path)
     foreach ($parameter in $PSBoundParameters.GetEnumerator()) {
         if ($parameter.Value -is [System.Management.Automation.SwitchParameter]) {
             if ($parameter.Value.IsPresent) {
                 $relaunch += ('-' + $parameter.Key)
             }
         }
-        else {
+        elseif ([string] $parameter.Value) {
+            # Windows PowerShell drops an empty string on a native command line: leave it out.
             $relaunch += ('-' + $parameter.Key)
             $relaunch += [string] $parameter.Value
         }
@@ -42,6 +48,10 @@ if ($env:PROCESSOR_ARCHITEW6432 -eq 'AMD64' -and $MyInvocation.MyCommand.Path) {
 
 Set-StrictMode -Version 2
 $ErrorActionPreference = 'Stop'
+
+if ($Unattended) {
+    $ConfirmPreference = 'None'
+}
 
 $Agent = @{
     WorkspaceId   = '0f0e0d0c-0b0a-4988-8776-655443322110'
@@ -62,16 +72,19 @@ if ($codes.Count -eq 0) {
     Write-Output ('{0} is not installed: nothing to uninstall' -f $Agent.DisplayName)
     exit 10
 }
+# What else uses the agent: other Log Analytics workspaces, and SCOM management groups (the SCOM
+# agent has the same name). When that cannot be told, the agent stays unless -Force says otherwise.
 $others = @()
 try {
     $config = New-Object -ComObject $Agent.ComClass
     $others = @($config.GetCloudWorkspaces() | ForEach-Object { [string] $_.workspaceId } | Where-Object { $_ -ne $Agent.WorkspaceId })
+    $others += @($config.GetManagementGroups() | ForEach-Object { 'management group ' + [string] $_.managementGroupName })
 }
 catch {
-    Write-Output ('could not list the agent''s workspaces ({0}); going on' -f $_.Exception.Message)
+    $others = @('(could not be listed: {0})' -f $_.Exception.Message)
 }
 if ($others.Count -gt 0 -and -not $Force) {
-    Write-Output ('the agent also reports to {0}: remove only the Defender workspace (Remove-MdeMmaWorkspace.ps1), or pass -Force' -f ($others -join ', '))
+    Write-Output ('the agent is also used by {0}: remove only the Defender workspace (Remove-MdeMmaWorkspace.ps1), or pass -Force' -f ($others -join ', '))
     exit 13
 }
 $exitCode = 0

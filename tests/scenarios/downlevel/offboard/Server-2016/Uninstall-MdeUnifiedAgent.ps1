@@ -16,21 +16,26 @@
     offboarding failed, 38 tamper protected, msiexec's); 81 the copy failed, 82 a hash differed,
     84 the work folder is not owned by SYSTEM or Administrators.
 
+.PARAMETER Unattended
+    Do not ask for confirmation: for a GPO task, a ConfigMgr program or an RMM job, where nobody
+    can answer (-Confirm:$false cannot be passed through powershell.exe -File).
+
 .EXAMPLE
     powershell.exe -NoProfile -ExecutionPolicy Bypass -File .\Uninstall-MdeUnifiedAgent.ps1 -WhatIf
 #>
 [CmdletBinding(SupportsShouldProcess = $true, ConfirmImpact = 'High')]
-param()
+param([switch] $Unattended)
 
 if ($env:PROCESSOR_ARCHITEW6432 -eq 'AMD64' -and $MyInvocation.MyCommand.Path) {
-    $relaunch = @('-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass', '-File', $MyInvocation.MyCommand.Path)
+    $relaunch = @('-NoProfile', '-ExecutionPolicy', 'Bypass', '-File', $MyInvocation.MyCommand.Path)
     foreach ($parameter in $PSBoundParameters.GetEnumerator()) {
         if ($parameter.Value -is [System.Management.Automation.SwitchParameter]) {
             if ($parameter.Value.IsPresent) {
                 $relaunch += ('-' + $parameter.Key)
             }
         }
-        else {
+        elseif ([string] $parameter.Value) {
+            # Windows PowerShell drops an empty string on a native command line: leave it out.
             $relaunch += ('-' + $parameter.Key)
             $relaunch += [string] $parameter.Value
         }
@@ -41,6 +46,10 @@ if ($env:PROCESSOR_ARCHITEW6432 -eq 'AMD64' -and $MyInvocation.MyCommand.Path) {
 
 Set-StrictMode -Version 2
 $ErrorActionPreference = 'Stop'
+
+if ($Unattended) {
+    $ConfirmPreference = 'None'
+}
 
 $Payload = [pscustomobject]@{
     LocalFolder       = 'C:\ProgramData\mdegen\unified-offboard'
