@@ -65,7 +65,7 @@ GPO = Kit(
     writes="GPOs/ (GPMC backups for Import-GPO), WmiFilters/, share/,\n  PolicyDefinitions/ (ADMX + en-US ADML), "
            "Import-MdeGpo.ps1, HANDOFF.md,\n  manifest.json and SHA256SUMS",
     label="GPO",
-    packages=("onboarding", "offboarding", *AGENT_PACKAGES),
+    packages=("onboarding", "offboarding", *AGENT_PACKAGES, "defenderdt_offboarding"),
     module="generator.builders.gpo",
 )
 
@@ -76,7 +76,7 @@ SCCM = Kit(
     writes="packages/ (source folders with the .sms definitions),\n  compliance/ (discovery scripts), "
            "New-MdeCmPackage.ps1, HANDOFF.md,\n  manifest.json and SHA256SUMS",
     label="SCCM",
-    packages=("onboarding", "offboarding", *AGENT_PACKAGES),
+    packages=("onboarding", "offboarding", *AGENT_PACKAGES, "defenderdt_offboarding"),
     module="generator.builders.sccm",
 )
 

@@ -235,6 +235,34 @@ def defenderdt_offboarding(tool: HostedFile, offboarding_file: HostedFile, *, un
                    agent="defenderdt", log=DEFENDERDT_LOG, valid_until=valid_until)
 
 
+# Uninstall-MdeUnifiedAgent.ps1's: install.ps1's on -Uninstall, and mdegen's for the local copy.
+UNIFIED_OFFBOARDING_EXIT_CODES: tuple[tuple[int, str], ...] = (
+    (20, "the unified agent is not installed"),
+    (32, "the offboarding script was not found"),
+    (33, "offboarding failed"),
+    (38, "tamper protection blocks the removal"),
+    (81, "mdegen's script could not copy the files to the local folder"),
+    (82, "a copied file's SHA-256 is not the one mdegen recorded"),
+    (84, "mdegen's work folder under C:\\ProgramData is not owned by SYSTEM or Administrators"),
+    (1603, "msiexec: the removal failed"),
+    (3010, "msiexec: removed; a restart completes it"),
+)
+# Remove-MdeMmaWorkspace.ps1's (generator/builders/offboard.py MMA_EXITS).
+MMA_OFFBOARDING_EXIT_CODES: tuple[tuple[int, str], ...] = (
+    (10, "the Microsoft Monitoring Agent is not installed"),
+    (11, "the Defender workspace is not configured on the agent (nothing to remove)"),
+    (12, "the agent's configuration object failed"),
+)
+
+
+def script_offboarding(script: HostedFile, others: tuple[HostedFile, ...], *, agent: str,
+                       exit_codes: tuple[tuple[int, str], ...], valid_until: dt.datetime | None) -> Payload:
+    """One of mdegen's offboarding scripts with the files it uses, run unattended (-Unattended: a
+    GPO task or ConfigMgr program cannot answer its confirmation)."""
+    return Payload(role="offboarding", files=(script, *others), command=script.name, success=OFFBOARDED,
+                   exit_codes=exit_codes, arguments=("-Unattended",), agent=agent, valid_until=valid_until)
+
+
 # install.ps1's exit codes (mde-2026.md §C, the script's own table; 1, 5, 17 and 21-23 are unused,
 # 11 is never emitted, 31 only warned) and those of mdegen's wrapper, which runs it from a local copy.
 UNIFIED_EXIT_CODES: tuple[tuple[int, str], ...] = (

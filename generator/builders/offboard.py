@@ -80,12 +80,16 @@ def _hosted(project: Project, field: str, name: str) -> payloads.HostedFile:
     return payloads.HostedFile(name, project.agent_files[field].data)
 
 
-def _defenderdt_files(project: Project, base: str) -> list[OutputFile]:
+def _defenderdt_parts(project: Project):
     off = project.agent_files["defenderdt_offboarding"]
     until = off.blob.expiration if off.blob is not None else None
     tool = _hosted(project, "defenderdt", agents.DEFENDERDT_NAME)
     name = (f"WindowsDefenderATP_valid_until_{until:%Y-%m-%d}.offboarding" if until else "WindowsDefenderATP.offboarding")
-    blob = payloads.HostedFile(name, off.data)
+    return tool, payloads.HostedFile(name, off.data), until
+
+
+def _defenderdt_files(project: Project, base: str) -> list[OutputFile]:
+    tool, blob, until = _defenderdt_parts(project)
     files = [OutputFile(f"{base}/{f.name}", f.data) for f in (tool, blob)]
     for uninstall, launcher in ((False, OFFBOARD_LAUNCHER), (True, UNINSTALL_LAUNCHER)):
         payload = payloads.defenderdt_offboarding(tool, blob, uninstall=uninstall, valid_until=until)
@@ -94,7 +98,7 @@ def _defenderdt_files(project: Project, base: str) -> list[OutputFile]:
     return files
 
 
-def _unified_files(project: Project, base: str) -> list[OutputFile]:
+def _unified_parts(project: Project) -> tuple[payloads.HostedFile, ...]:
     script = _hosted(project, "unified_script", agents.UNIFIED_SCRIPT_NAME)
     off = payloads.HostedFile(project.offboarding.script_name, project.offboarding.script)
     context = {
@@ -108,18 +112,53 @@ def _unified_files(project: Project, base: str) -> list[OutputFile]:
         "exits": UNIFIED_EXITS,
     }
     wrapper = text_file(render_powershell("offboard/Uninstall-MdeUnifiedAgent.ps1.j2", context), bom=True)
-    return [OutputFile(f"{base}/{f.name}", f.data) for f in (script, off)] + [
-        OutputFile(f"{base}/{UNINSTALL_UNIFIED_NAME}", wrapper)]
+    return payloads.HostedFile(UNINSTALL_UNIFIED_NAME, wrapper), script, off
 
 
-def _mma_files(project: Project, base: str) -> list[OutputFile]:
+def _unified_files(project: Project, base: str) -> list[OutputFile]:
+    wrapper, script, off = _unified_parts(project)
+    return [OutputFile(f"{base}/{f.name}", f.data) for f in (script, off, wrapper)]
+
+
+def _mma_parts(project: Project) -> tuple[payloads.HostedFile, payloads.HostedFile]:
     common = {"workspace_id": project.config.downlevel.workspace_id, "service": payload_scripts.MMA_SERVICE,
               "com_class": payload_scripts.MMA_COM_CLASS, "exits": MMA_EXITS, "display_name": MMA_DISPLAY_NAME,
               "uninstall_keys": verification.UNINSTALL_KEYS}
     remove = render_powershell("offboard/Remove-MdeMmaWorkspace.ps1.j2", common)
     uninstall = render_powershell("offboard/Uninstall-MdeMma.ps1.j2", common)
-    return [OutputFile(f"{base}/{REMOVE_WORKSPACE_NAME}", text_file(remove, bom=True)),
-            OutputFile(f"{base}/{UNINSTALL_MMA_NAME}", text_file(uninstall, bom=True))]
+    return (payloads.HostedFile(REMOVE_WORKSPACE_NAME, text_file(remove, bom=True)),
+            payloads.HostedFile(UNINSTALL_MMA_NAME, text_file(uninstall, bom=True)))
+
+
+def _mma_files(project: Project, base: str) -> list[OutputFile]:
+    return [OutputFile(f"{base}/{f.name}", f.data) for f in _mma_parts(project)]
+
+
+def target_offboarding(project: Project, target) -> payloads.Payload | None:
+    """The way off a route can run unattended for a down-level target (the GPO kit's offboarding
+    GPO, the SCCM kit's offboarding package): DefenderDT -Offboard, Uninstall-MdeUnifiedAgent.ps1,
+    Remove-MdeMmaWorkspace.ps1 (only the workspace; the agent's removal stays a decision by hand).
+    None when the packages it needs are not configured."""
+    files = project.agent_files
+    if target.agent == releases.DEFENDERDT:
+        if "defenderdt" not in files or "defenderdt_offboarding" not in files:
+            return None
+        tool, blob, until = _defenderdt_parts(project)
+        return payloads.defenderdt_offboarding(tool, blob, uninstall=False, valid_until=until)
+    if target.agent == releases.UNIFIED:
+        if "unified_script" not in files or project.offboarding is None:
+            return None
+        wrapper, script, off = _unified_parts(project)
+        return payloads.script_offboarding(wrapper, (script, off), agent=releases.UNIFIED,
+                                           exit_codes=payloads.UNIFIED_OFFBOARDING_EXIT_CODES,
+                                           valid_until=project.offboarding_payload.valid_until)
+    if target.agent == releases.MMA:
+        if project.config.downlevel is None or not project.config.downlevel.workspace_id:
+            return None
+        remove, _ = _mma_parts(project)
+        return payloads.script_offboarding(remove, (), agent=releases.MMA,
+                                           exit_codes=payloads.MMA_OFFBOARDING_EXIT_CODES, valid_until=None)
+    return None
 
 
 _FILES = {releases.DEFENDERDT: _defenderdt_files, releases.UNIFIED: _unified_files, releases.MMA: _mma_files}

@@ -214,6 +214,46 @@ def offboarding_package(project: Project) -> CmPackage | None:
     )
 
 
+OFFBOARD_LAUNCHER = "MdeOffboardAgent.cmd"
+
+
+def agent_offboarding_packages(project: Project) -> list[tuple[ResolvedTarget, CmPackage]]:
+    """Per down-level target whose way off is configured: an offboarding package (no collection,
+    no deployment: the admin deploys it by hand to the servers to take off)."""
+    from generator.builders.offboard import target_offboarding
+
+    out = []
+    for t in project.targets:
+        payload = target_offboarding(project, t) if t.agent is not None else None
+        if payload is None:
+            continue
+        files = [(f.name, f.data) for f in payload.files]
+        name, data = launcher_file(payload, OFFBOARD_LAUNCHER)
+        files.append((name, data))
+        until = f"; expires {payload.valid_until_date}" if payload.valid_until else ""
+        out.append((t, CmPackage(
+            role="offboarding",
+            target_name=None,
+            folder=f"MDE-Offboarding-{t.stem}",
+            name=f"MDE Offboard - {t.name}",
+            version=f"valid until {payload.valid_until_date}" if payload.valid_until else project.release_version,
+            publisher=PUBLISHER,
+            language=LANGUAGE,
+            comment=f"OFFBOARDS {t.servers_short} ({t.agent}){until}. Never deploy with onboarding"[
+                :pdf_sms.PACKAGE_LIMITS["Comment"]],
+            program=CmProgram(
+                section="Offboard",
+                name="Offboard",
+                command_line=launch.program_command_line(payload, name),
+                comment=f"Offboards with {payload.command}; exit code = its own, unchanged",
+                estimated_run_minutes=AGENT_RUN_MINUTES,
+                estimated_disk_mb=max(1, -(-sum(len(d) for _, d in files) // (1024 * 1024))),
+            ),
+            files=tuple(files),
+        )))
+    return out
+
+
 def cm_packages(project: Project) -> list[tuple[ResolvedTarget | None, CmPackage]]:
     """Each package of the kit with the target it onboards (None for the offboarding package)."""
     packages: list[tuple[ResolvedTarget | None, CmPackage]] = [(t, onboarding_package(project, t)) for t in project.targets]
@@ -229,7 +269,7 @@ def _package_files(p: CmPackage) -> list[OutputFile]:
 
 
 def handoff(project: Project, packages: list[tuple[ResolvedTarget | None, CmPackage]],
-            files: list[OutputFile]) -> OutputFile:
+            files: list[OutputFile], agent_offs: list[tuple[ResolvedTarget, CmPackage]] = ()) -> OutputFile:
     rows = []
     for t, p in packages:
         rows.append({
@@ -271,6 +311,9 @@ def handoff(project: Project, packages: list[tuple[ResolvedTarget | None, CmPack
             "expires": project.offboarding_payload.valid_until_text,
         },
         verify_rows=verification.rows(project),
+        agent_offboarding=[{"name": markdown_cell(p.name), "target": markdown_cell(t.name),
+                            "servers": markdown_cell(t.servers_short), "command_line": p.program.command_line,
+                            "folder": p.folder} for t, p in agent_offs],
         mma_embedded=any(t.agent == "mma" and t.onboarding.command != payloads.MMA_INSTALLER_NAME for t in project.targets),
         mma_installer=next((t.onboarding.command for t in project.targets if t.agent == "mma"), ""),
         checksums=checksum_rows(files),
@@ -280,7 +323,8 @@ def handoff(project: Project, packages: list[tuple[ResolvedTarget | None, CmPack
 def build(project: Project) -> list[OutputFile]:
     """All files of the sccm kit, relative to <output>/sccm/ (the writer adds manifest and sums)."""
     pairs = cm_packages(project)
-    packages = [p for _, p in pairs]
+    agent_offs = agent_offboarding_packages(project)
+    packages = [p for _, p in pairs] + [p for _, p in agent_offs]
     files: list[OutputFile] = []
     for p in packages:
         files += _package_files(p)
@@ -289,4 +333,4 @@ def build(project: Project) -> list[OutputFile]:
     files.append(OutputFile(verification.SCRIPT_NAME, verification.render_script()))
     files.append(OutputFile(SCRIPT_NAME, render_cm_script(packages, organization=project.organization,
                                                           release=project.release_version)))
-    return files + [handoff(project, pairs, files)]
+    return files + [handoff(project, pairs, files, agent_offs)]

@@ -325,6 +325,84 @@ $Packages = @(
         Collection     = $null
         Compliance     = $null
     }
+    [pscustomobject]@{
+        Role           = 'offboarding'
+        TargetName     = $null
+        Folder         = 'MDE-Offboarding-Server-2008-R2'
+        Name           = 'MDE Offboard - Server 2008 R2'
+        Version        = 'valid until 2099-01-31'
+        Manufacturer   = 'Microsoft'
+        Language       = 'Neutral'
+        Description    = 'OFFBOARDS Windows Server 2008 R2 member servers and domain controllers (defenderdt); expires 2099-01-31. Never deploy with onbo'
+        PassiveMode    = $null
+        Detection      = $null
+        ProgramName    = 'Offboard'
+        CommandLine    = 'MdeOffboardAgent.cmd'
+        ProgramComment = 'Offboards with DefenderDT.exe; exit code = its own, unchanged'
+        Duration       = 60
+        DiskSpaceMB    = 1
+        Files          = @(
+            [pscustomobject]@{ Name = 'DefenderDT.exe'; Sha256 = '88F0A88E007EF249225A4CBAC4307C9EB185F5F57C4CD39E083E810AD32B455B' }
+            [pscustomobject]@{ Name = 'WindowsDefenderATP_valid_until_2099-01-31.offboarding'; Sha256 = 'B3ABA3AE58376FF2B2048A8149FF7A5DC1E2CEDC6281054A17C55E0D0DF0B948' }
+            [pscustomobject]@{ Name = 'MdeOffboardAgent.cmd'; Sha256 = 'C7BFEB4ECB8497C04A741F85D539B345B1463D2164B8D7BE69618A33DACCA068' }
+        )
+        Notes          = @(
+        )
+        Collection     = $null
+        Compliance     = $null
+    }
+    [pscustomobject]@{
+        Role           = 'offboarding'
+        TargetName     = $null
+        Folder         = 'MDE-Offboarding-Server-2016'
+        Name           = 'MDE Offboard - Server 2016'
+        Version        = 'valid until 2099-01-31'
+        Manufacturer   = 'Microsoft'
+        Language       = 'Neutral'
+        Description    = 'OFFBOARDS Windows Server 2016 member servers (unified); expires 2099-01-31. Never deploy with onboarding'
+        PassiveMode    = $null
+        Detection      = $null
+        ProgramName    = 'Offboard'
+        CommandLine    = 'MdeOffboardAgent.cmd'
+        ProgramComment = 'Offboards with Uninstall-MdeUnifiedAgent.ps1; exit code = its own, unchanged'
+        Duration       = 60
+        DiskSpaceMB    = 1
+        Files          = @(
+            [pscustomobject]@{ Name = 'Uninstall-MdeUnifiedAgent.ps1'; Sha256 = 'AE03948D5088E4D64C453712791335052018C086BD2147E74165E843158FD568' }
+            [pscustomobject]@{ Name = 'install.ps1'; Sha256 = '569D8B0E0A4D82D8B12BE6241365DE0DB2705CB4579DC7AD63134366A38CD9B2' }
+            [pscustomobject]@{ Name = 'WindowsDefenderATPOffboardingScript_valid_until_2099-01-31.cmd'; Sha256 = '9AC1ABCFDCA1C9605A65D54B3BB4980231155251909B0ACC48F27DBAF8043CE5' }
+            [pscustomobject]@{ Name = 'MdeOffboardAgent.cmd'; Sha256 = 'AE96FEDE08CA81395435C270E78DFF6BA84ACC38E873AA028998AB197615DA53' }
+        )
+        Notes          = @(
+        )
+        Collection     = $null
+        Compliance     = $null
+    }
+    [pscustomobject]@{
+        Role           = 'offboarding'
+        TargetName     = $null
+        Folder         = 'MDE-Offboarding-Server-2012-R2-MMA'
+        Name           = 'MDE Offboard - Server 2012 R2 MMA'
+        Version        = '2026.12.0'
+        Manufacturer   = 'Microsoft'
+        Language       = 'Neutral'
+        Description    = 'OFFBOARDS Windows Server 2012 R2 member servers (mma). Never deploy with onboarding'
+        PassiveMode    = $null
+        Detection      = $null
+        ProgramName    = 'Offboard'
+        CommandLine    = 'MdeOffboardAgent.cmd'
+        ProgramComment = 'Offboards with Remove-MdeMmaWorkspace.ps1; exit code = its own, unchanged'
+        Duration       = 60
+        DiskSpaceMB    = 1
+        Files          = @(
+            [pscustomobject]@{ Name = 'Remove-MdeMmaWorkspace.ps1'; Sha256 = '07F9BDD629CD214FFFD5CADACAB8C1DF03D128AFD47C4BEDB4F4B07222A9F85D' }
+            [pscustomobject]@{ Name = 'MdeOffboardAgent.cmd'; Sha256 = '10EC442B4C408F4E6C946E25CCE1A4C6B26F12799EAA18060AD725BB676A4871' }
+        )
+        Notes          = @(
+        )
+        Collection     = $null
+        Compliance     = $null
+    }
 )
 
 # ---------------------------------------------------------------------------------------------

@@ -282,6 +282,59 @@ $Packages = @(
         Collection     = $null
         Compliance     = $null
     }
+    [pscustomobject]@{
+        Role           = 'offboarding'
+        TargetName     = $null
+        Folder         = 'MDE-Offboarding-Server-2012-R2-and-2016'
+        Name           = 'MDE Offboard - Server 2012 R2 and 2016'
+        Version        = 'valid until 2099-12-31'
+        Manufacturer   = 'Microsoft'
+        Language       = 'Neutral'
+        Description    = 'OFFBOARDS Windows Server 2012 R2, 2016 member servers (unified); expires 2099-12-31. Never deploy with onboarding'
+        PassiveMode    = $null
+        Detection      = $null
+        ProgramName    = 'Offboard'
+        CommandLine    = 'MdeOffboardAgent.cmd'
+        ProgramComment = 'Offboards with Uninstall-MdeUnifiedAgent.ps1; exit code = its own, unchanged'
+        Duration       = 60
+        DiskSpaceMB    = 1
+        Files          = @(
+            [pscustomobject]@{ Name = 'Uninstall-MdeUnifiedAgent.ps1'; Sha256 = 'D26FE28D6B230F72A1510D1A57F00D9DB5ECE532DC29E93DDD810E15496B27E7' }
+            [pscustomobject]@{ Name = 'install.ps1'; Sha256 = '569D8B0E0A4D82D8B12BE6241365DE0DB2705CB4579DC7AD63134366A38CD9B2' }
+            [pscustomobject]@{ Name = 'WindowsDefenderATPOffboardingScript_valid_until_2099-12-31.cmd'; Sha256 = '37E805D586DBE5576DC1A5D4C9CDE54C6CEFBF82F6EB8F553010254FA16732DA' }
+            [pscustomobject]@{ Name = 'MdeOffboardAgent.cmd'; Sha256 = 'AE96FEDE08CA81395435C270E78DFF6BA84ACC38E873AA028998AB197615DA53' }
+        )
+        Notes          = @(
+        )
+        Collection     = $null
+        Compliance     = $null
+    }
+    [pscustomobject]@{
+        Role           = 'offboarding'
+        TargetName     = $null
+        Folder         = 'MDE-Offboarding-Server-2008-R2'
+        Name           = 'MDE Offboard - Server 2008 R2'
+        Version        = 'valid until 2099-12-31'
+        Manufacturer   = 'Microsoft'
+        Language       = 'Neutral'
+        Description    = 'OFFBOARDS Windows Server 2008 R2 member servers (defenderdt); expires 2099-12-31. Never deploy with onboarding'
+        PassiveMode    = $null
+        Detection      = $null
+        ProgramName    = 'Offboard'
+        CommandLine    = 'MdeOffboardAgent.cmd'
+        ProgramComment = 'Offboards with DefenderDT.exe; exit code = its own, unchanged'
+        Duration       = 60
+        DiskSpaceMB    = 1
+        Files          = @(
+            [pscustomobject]@{ Name = 'DefenderDT.exe'; Sha256 = '88F0A88E007EF249225A4CBAC4307C9EB185F5F57C4CD39E083E810AD32B455B' }
+            [pscustomobject]@{ Name = 'WindowsDefenderATP_valid_until_2099-12-31.offboarding'; Sha256 = 'C879AECDA889D270AC16FD51F7A049AE832D9480A7162D3307A4FC7C3716F428' }
+            [pscustomobject]@{ Name = 'MdeOffboardAgent.cmd'; Sha256 = 'C2C36696FD89C7D45C9465BE7C15A0DFB547D1CE326CC52A3C5C4368ED642535' }
+        )
+        Notes          = @(
+        )
+        Collection     = $null
+        Compliance     = $null
+    }
 )
 
 # ---------------------------------------------------------------------------------------------
