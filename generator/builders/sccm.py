@@ -217,6 +217,12 @@ def offboarding_package(project: Project) -> CmPackage | None:
 OFFBOARD_LAUNCHER = "MdeOffboardAgent.cmd"
 
 
+def _fitting(*forms: str) -> str:
+    """The first form within the console's 127-character comment limit (the last one always is)."""
+    limit = pdf_sms.PACKAGE_LIMITS["Comment"]
+    return next((f for f in forms if len(f) <= limit), forms[-1][:limit])
+
+
 def agent_offboarding_packages(project: Project) -> list[tuple[ResolvedTarget, CmPackage]]:
     """Per down-level target whose way off is configured: an offboarding package (no collection,
     no deployment: the admin deploys it by hand to the servers to take off)."""
@@ -239,8 +245,9 @@ def agent_offboarding_packages(project: Project) -> list[tuple[ResolvedTarget, C
             version=f"valid until {payload.valid_until_date}" if payload.valid_until else project.release_version,
             publisher=PUBLISHER,
             language=LANGUAGE,
-            comment=f"OFFBOARDS {t.servers_short} ({t.agent}){until}. Never deploy with onboarding"[
-                :pdf_sms.PACKAGE_LIMITS["Comment"]],
+            comment=_fitting(f"OFFBOARDS {t.servers_short} ({t.agent}){until}. Never deploy with onboarding",
+                             f"OFFBOARDS {t.name} ({t.agent}){until}. Never deploy with onboarding",
+                             f"OFFBOARDS ({t.agent}){until}. Never deploy with onboarding"),
             program=CmProgram(
                 section="Offboard",
                 name="Offboard",
