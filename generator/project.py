@@ -413,10 +413,25 @@ def agent_warnings(config: Config, source: str, agent_files: dict, onboarding: P
                              "use it before then or download a new one")
         orgs = [o for o in (getattr(onboarding, "facts", None) and onboarding.facts.org_id,
                             blob.org_id if blob is not None else None) if o]
+        notes += release_date_warning(config, where, "the DefenderDT offboarding file", off.expiration)
         if any(o.lower() != off.org_id.lower() for o in orgs):
             raise PackageError(f"{where}: the DefenderDT offboarding file is of organisation {off.org_id}, the "
                                f"onboarding data of {orgs[0]}: download both from the same tenant")
     return notes
+
+
+def release_date_warning(config: Config, where: str, what: str, expires: dt.datetime | None) -> list[str]:
+    """A warning when ``expires`` leaves less than offboarding_warn_days after the release date: the
+    release is handed over on that date, and the package stops working soon after."""
+    if expires is None:
+        return []
+    release = dt.datetime.combine(config.release.date, dt.time(0, 0), dt.timezone.utc)
+    left = expires - release
+    if left < dt.timedelta(days=config.packages.offboarding_warn_days):
+        return [f"{where}: {what} expires on {expires:%Y-%m-%d}, less than {config.packages.offboarding_warn_days} "
+                f"days after the release date {config.release.date}: download a new one shortly before you hand "
+                "the release over"]
+    return []
 
 
 def _package_warnings(where: str, pkg: PortalPackage, now: dt.datetime) -> list[str]:
@@ -463,6 +478,7 @@ def read_packages(config: Config, needed: tuple[str, ...], *, now: dt.datetime, 
                      offboarding, now, config.packages.offboarding_warn_days)),
                  lambda: portal.check_unattended(offboarding, purpose.replace("onboarding", "offboarding")),
                  lambda: onboarding is None or portal.check_same_org(onboarding, offboarding))
+        warnings += release_date_warning(config, where, "the offboarding package", offboarding.facts.expiration)
     if vdi is not None:
         # The VDI package holds the onboarding script and Onboard-NonPersistentMachine.ps1. One with the
         # script alone serves multiple-entry pools; the vdi kit refuses it for a single-entry pool,

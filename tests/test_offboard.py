@@ -63,3 +63,12 @@ def test_a_workspace_id_that_is_not_a_guid_exits_2(tmp_path, capsys):
                    encoding="utf-8")
     assert cli.main(["offboard", "-c", str(cfg), "-o", str(tmp_path / "out")]) == 2
     assert "downlevel.workspace_id" in capsys.readouterr().err and not (tmp_path / "out").exists()
+
+
+def test_an_offboarding_package_that_expires_soon_after_the_release_date_is_warned(tmp_path, capsys):
+    cfg = _cfg(tmp_path)
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace("date: 2026-12-01", "date: 2099-01-30"), encoding="utf-8")
+    assert cli.main(["offboard", "-c", str(cfg), "-o", str(tmp_path / "out")]) == 0
+    err = capsys.readouterr().err
+    assert "the offboarding package expires on 2099-01-31, less than 3 days after the release date 2099-01-30" in err
+    assert "the DefenderDT offboarding file expires on 2099-01-31, less than 3 days" in err
