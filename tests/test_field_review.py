@@ -191,8 +191,9 @@ def test_offboarding_expiry_warning_names_the_config_line(tmp_path):
     (tmp_path / "off.cmd").write_bytes(synthetic.offboarding_script(
         expires=dt.datetime.combine(TODAY, dt.time(18), dt.timezone.utc)))
     text = BASE.replace("packages: {onboarding: on.cmd}", "packages: {onboarding: on.cmd, offboarding: off.cmd}")
-    (warning,) = [w for w in _project(tmp_path, text).warnings if "expires" in w]
-    assert warning.startswith("mdegen.yaml:4: packages.offboarding: ") and "expires in 6 hours" in warning
+    now_based, release_based = [w for w in _project(tmp_path, text).warnings if "expires" in w]
+    assert now_based.startswith("mdegen.yaml:4: packages.offboarding: ") and "expires in 6 hours" in now_based
+    assert release_based.startswith("mdegen.yaml:4: packages.offboarding: ") and "after the release date" in release_based
 
 
 # --- issue 10 groundwork: the agents' files are read and checked by validate ---------------------------
