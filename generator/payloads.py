@@ -244,6 +244,7 @@ UNIFIED_OFFBOARDING_EXIT_CODES: tuple[tuple[int, str], ...] = (
     (81, "mdegen's script could not copy the files to the local folder"),
     (82, "a copied file's SHA-256 is not the one mdegen recorded"),
     (84, "mdegen's work folder under C:\\ProgramData is not owned by SYSTEM or Administrators"),
+    (85, "the server reports to another organisation"),
     (1603, "msiexec: the removal failed"),
     (3010, "msiexec: removed; a restart completes it"),
 )

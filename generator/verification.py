@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from generator import payload_scripts, payloads, policy
+from generator import payload_scripts, payloads, policy, prerequisites
 from generator.policy import hklm_path
 from generator.templating import render_powershell, text_file
 
@@ -44,12 +44,14 @@ CHECKS: tuple[tuple[str, str], ...] = (
     ("onboarding_state", "tenant"),
     ("org_id", "tenant"),
     ("script_event", "tenant"),
+    ("onboarding_value", "tenant"),
     ("sense_service", "sensor"),
     ("sense_connectivity", "connectivity"),
     ("defender_service", "antivirus"),
     ("running_mode", "antivirus"),
     ("passive_policy", "antivirus"),
     ("passive_event", "antivirus"),
+    ("prerequisites", "agent"),
     ("device_tag", "tag"),
     ("agent", "agent"),
 )
@@ -137,6 +139,10 @@ def render_script() -> bytes:
             "uninstall_keys": UNINSTALL_KEYS,
             "defenderdt_logs": payloads.DEFENDERDT_LOG_FOLDER,
             "mma_com_class": payload_scripts.MMA_COM_CLASS,
+            "onboarding_value": policy.ONBOARDING_INFO,
+            "reboot_keys": prerequisites.FACTS["reboot_keys"],
+            "defender_policy_key": prerequisites.FACTS["defender_policy"],
+            "antispyware_value": prerequisites.FACTS["antispyware"],
         },
     }
     return text_file(render_powershell(TEMPLATE, context), bom=True)
@@ -168,6 +174,51 @@ def command(*, name: str, settings, agent: str | None, org_id: str | None, relea
         parts += ["-WorkspaceId", workspace_id]
     parts += ["-Target", ps_single_quoted(name), "-Release", ps_single_quoted(release)]
     return " ".join(parts)
+
+
+def argv_quoted(value: str) -> str:
+    """``value`` as one argument of a Windows command line (CommandLineToArgvW's rules, which
+    powershell.exe -File and Task Scheduler follow): quoted where it holds white space, backslashes
+    before the closing quote doubled. A double quote inside is refused: no value mdegen passes may
+    hold one (device tags and names are checked for it)."""
+    if '"' in value:
+        raise ValueError(f"{value!r} holds a double quote, which a command-line argument cannot carry here")
+    if value and not any(c.isspace() for c in value):
+        return value
+    trailing = len(value) - len(value.rstrip("\\"))
+    return '"' + value + "\\" * trailing + '"'
+
+
+def task_arguments(*, script_path: str, name: str, settings, agent: str | None, org_id: str | None, release: str,
+                   workspace_id: str | None = None, result_path: str) -> str:
+    """The arguments of a task that runs the script with powershell.exe -File (no PowerShell
+    quoting there: Windows' command-line rules)."""
+    parts = ["-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass", "-File", argv_quoted(script_path)]
+    if org_id:
+        parts += ["-OrgId", org_id]
+    parts += ["-PassiveMode", _passive_word(settings.passive_mode)]
+    if settings.device_tag:
+        parts += ["-DeviceTag", argv_quoted(settings.device_tag)]
+    if agent:
+        parts += ["-Agent", agent]
+    if agent == "mma" and workspace_id:
+        parts += ["-WorkspaceId", workspace_id]
+    parts += ["-Target", argv_quoted(name), "-Release", argv_quoted(release), "-ResultPath", argv_quoted(result_path)]
+    return " ".join(parts)
+
+
+def task_rows(project, script_path: str, result_path: str) -> list[dict[str, str]]:
+    """Per target: the arguments of a GPO task that collects its results on ``result_path``."""
+    from generator.templating import markdown_cell
+
+    org = project.onboarding.facts.org_id if project.onboarding is not None else None
+    downlevel = project.config.downlevel
+    return [{"name": markdown_cell(t.name),
+             "arguments": task_arguments(script_path=script_path, name=t.name, settings=t.settings, agent=t.agent,
+                                         org_id=org, release=project.release_version,
+                                         workspace_id=downlevel.workspace_id if downlevel else None,
+                                         result_path=result_path)}
+            for t in project.targets]
 
 
 def rows(project, expect: str = "Onboarded") -> list[dict[str, str]]:

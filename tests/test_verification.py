@@ -85,3 +85,14 @@ def test_the_handoff_command_quotes_every_value():
 def test_schema_results_prints_the_schema(capsys):
     assert cli.main(["schema", "--results"]) == 0
     assert json.loads(capsys.readouterr().out) == verification.RESULT_SCHEMA
+
+
+def test_task_arguments_follow_windows_command_line_rules():
+    settings = config.Settings(passive_mode=False, device_tag="Web & 'App' $x")
+    args = verification.task_arguments(script_path=r"\\fs.contoso.com\MDE$\My Share\Test-MdeOnboarding.ps1", name="Old servers",
+                                       settings=settings, agent=None, org_id=None, release="1", result_path="\\\\r\\Results$\\")
+    assert args == ('-NoProfile -NonInteractive -ExecutionPolicy Bypass -File "\\\\fs.contoso.com\\MDE$\\My Share\\Test-MdeOnboarding.ps1" '
+                    "-PassiveMode off -DeviceTag \"Web & 'App' $x\" -Target \"Old servers\" -Release 1 -ResultPath \\\\r\\Results$\\")
+    assert verification.argv_quoted("a b\\") == '"a b\\\\"'                  # the closing quote stays a quote
+    with pytest.raises(ValueError, match="double quote"):
+        verification.argv_quoted('say "hi"')

@@ -46,7 +46,8 @@ from generator.templating import markdown_cell, render, text_file
 
 TASK_AUTHOR = "mdegen"
 # mdegen's own scripts on the share (the rest are Microsoft's files).
-MDEGEN_SCRIPT_PREFIXES = ("Install-Mde", "Uninstall-Mde", "Remove-Mde")
+MDEGEN_SCRIPT_PREFIXES = ("Install-Mde", "Uninstall-Mde", "Remove-Mde", "Test-Mde")
+RESULTS_SHARE_EXAMPLE = r"\\<server>\MDE-Results$"     # a share of the admin's own, named in the handoff
 
 # What the admin does about each of the portal script's error ids when the GPO task runs it.
 _ADVICE = {
@@ -233,6 +234,8 @@ def _share_files(project: Project, agent_offs: list[tuple[ResolvedTarget, GpoDef
             raise ValueError(f"two payloads put different files named {f.name!r} on the share")
         by_name[f.name] = f
     hosted = list(by_name.values())
+    # The verification script too, for a GPO task that collects results (see the handoff).
+    hosted.append(HostedFile(verification.SCRIPT_NAME, verification.render_script()))
     files = [OutputFile(f"share/{f.name}", f.data) for f in hosted]
     mdegen_names = [f.name for f in hosted if f.name.startswith(MDEGEN_SCRIPT_PREFIXES) and f.name.endswith(".ps1")]
     text = render("gpo/share-README.txt.j2", share=project.share, names=[f.name for f in hosted],
@@ -327,6 +330,8 @@ def handoff(project: Project, gpos: list[tuple[ResolvedTarget | None, GpoDefinit
         passive_value_name=setting("passive_mode").value_name,
         asr_key=hklm_path(ASR_RULES_KEY),
         verify_rows=verification.rows(project),
+        verify_task=[{**r, "command": launch.POWERSHELL} for r in verification.task_rows(
+            project, _share_path(project, verification.SCRIPT_NAME), RESULTS_SHARE_EXAMPLE)],
         agent_offboarding=[{"gpo": markdown_cell(g.display_name), "backup_id": braced(g.backup_id),
                             "name": markdown_cell(t.name), "servers": markdown_cell(t.servers_long),
                             "wmi_name": markdown_cell(g.wmi_filter.name),

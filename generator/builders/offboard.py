@@ -26,6 +26,7 @@ from generator.builders.agent_advice import DEFENDERDT
 from generator.builders.launcher import launcher_file
 from generator.errors import ConfigError
 from generator.handoff import checksum_rows, handoff_file
+from generator.policy import STATUS_KEY, hklm_path
 from generator.project import Project
 from generator.templating import markdown_cell, render_powershell, text_file
 
@@ -37,7 +38,7 @@ UNINSTALL_LAUNCHER = "MdeUninstallAgent.cmd"
 MMA_DISPLAY_NAME = "Microsoft Monitoring Agent"
 MMA_EXITS = {"no_agent": 10, "absent": 11, "com_failed": 12, "not_installed": 10, "other_workspaces": 13}
 UNIFIED_LOCAL_FOLDER = r"C:\ProgramData\mdegen\unified-offboard"
-UNIFIED_EXITS = {"copy_failed": 81, "hash_mismatch": 82, "unsafe_folder": 84}
+UNIFIED_EXITS = {"copy_failed": 81, "hash_mismatch": 82, "unsafe_folder": 84, "other_org": 85}
 _NEEDS = {releases.DEFENDERDT: ("defenderdt", "defenderdt_offboarding"), releases.UNIFIED: ("unified_script",)}
 _DEFENDERDT_OFF_ADVICE = {**DEFENDERDT, 3: "nothing: the server is not onboarded",
                           300: "see the tool's log; check connectivity", 301: "check the folder holds the .offboarding file",
@@ -110,6 +111,8 @@ def _unified_parts(project: Project) -> tuple[payloads.HostedFile, ...]:
         "files": [{"name": f.name, "sha256": f.sha256.upper()} for f in (script, off)],
         "valid_until": project.offboarding_payload.valid_until_text,
         "exits": UNIFIED_EXITS,
+        "org_id": project.offboarding.facts.org_id,
+        "status_key": hklm_path(STATUS_KEY),
     }
     wrapper = text_file(render_powershell("offboard/Uninstall-MdeUnifiedAgent.ps1.j2", context), bom=True)
     return payloads.HostedFile(UNINSTALL_UNIFIED_NAME, wrapper), script, off

@@ -299,7 +299,7 @@ $Packages = @(
         Duration       = 60
         DiskSpaceMB    = 1
         Files          = @(
-            [pscustomobject]@{ Name = 'Uninstall-MdeUnifiedAgent.ps1'; Sha256 = 'D26FE28D6B230F72A1510D1A57F00D9DB5ECE532DC29E93DDD810E15496B27E7' }
+            [pscustomobject]@{ Name = 'Uninstall-MdeUnifiedAgent.ps1'; Sha256 = '637A065148220E2E58B61BF896A0C884384177D9153F422A54FA1225DEA0A3D2' }
             [pscustomobject]@{ Name = 'install.ps1'; Sha256 = '569D8B0E0A4D82D8B12BE6241365DE0DB2705CB4579DC7AD63134366A38CD9B2' }
             [pscustomobject]@{ Name = 'WindowsDefenderATPOffboardingScript_valid_until_2099-12-31.cmd'; Sha256 = '37E805D586DBE5576DC1A5D4C9CDE54C6CEFBF82F6EB8F553010254FA16732DA' }
             [pscustomobject]@{ Name = 'MdeOffboardAgent.cmd'; Sha256 = 'AE96FEDE08CA81395435C270E78DFF6BA84ACC38E873AA028998AB197615DA53' }

@@ -107,6 +107,10 @@ $Facts = [pscustomobject]@{
     UninstallKeys     = @('SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall', 'SOFTWARE\WOW6432Node\Microsoft\Windows\CurrentVersion\Uninstall')
     DefenderDtLogs    = 'C:\ProgramData\Microsoft\DefenderDeploymentTool'
     MmaComClass       = 'AgentConfigManager.MgmtSvcCfg'
+    OnboardingValue   = 'OnboardingInfo'
+    RebootKeys        = @('SOFTWARE\Microsoft\Windows\CurrentVersion\Component Based Servicing\RebootPending', 'SOFTWARE\Microsoft\Windows\CurrentVersion\WindowsUpdate\Auto Update\RebootRequired')
+    DefenderPolicyKey = 'SOFTWARE\Policies\Microsoft\Windows Defender'
+    AntiSpywareValue  = 'DisableAntiSpyware'
 }
 # What the onboarding script's event ids (its exit codes) mean.
 $EventMeaning = @{
@@ -124,12 +128,14 @@ $ClassOf = @{
     'onboarding_state' = 1
     'org_id' = 1
     'script_event' = 1
+    'onboarding_value' = 1
     'sense_service' = 2
     'sense_connectivity' = 32
     'defender_service' = 4
     'running_mode' = 4
     'passive_policy' = 4
     'passive_event' = 4
+    'prerequisites' = 16
     'device_tag' = 8
     'agent' = 16
 }
@@ -212,6 +218,19 @@ else {
         $meaning = 'see the event text'
     }
     Add-CheckResult -Id 'script_event' -Status 'fail' -Expected ([string] $Facts.SuccessEvent) -Observed ([string] $scriptEvent.Id) -Detail ('{0} event {1} at {2:u}: {3}' -f $source, $scriptEvent.Id, $scriptEvent.TimeCreated, $meaning)
+}
+
+# The onboarding data the portal's script writes as policy: gone after offboarding, or the sensor
+# onboards again at its next start.
+$info = Get-Value -Key $Facts.PolicyKey -Name $Facts.OnboardingValue
+if ($onboarded) {
+    Add-CheckResult -Id 'onboarding_value' -Status 'not-applicable' -Expected '' -Observed ($(if ($null -ne $info) { 'present' } else { 'absent' })) -Detail ('{0} is not compared while onboarded' -f $Facts.OnboardingValue)
+}
+elseif ($null -eq $info) {
+    Add-CheckResult -Id 'onboarding_value' -Status 'pass' -Expected 'absent' -Observed 'absent' -Detail ('no {0} policy value' -f $Facts.OnboardingValue)
+}
+else {
+    Add-CheckResult -Id 'onboarding_value' -Status 'fail' -Expected 'absent' -Observed 'present' -Detail ('{0} is still set: an onboarding GPO or package still applies' -f $Facts.OnboardingValue)
 }
 
 $service = Get-Service -Name $Facts.SenseService -ErrorAction SilentlyContinue
@@ -333,6 +352,30 @@ else {
     }
     else {
         Add-CheckResult -Id 'passive_event' -Status 'fail' -Expected $expectedPassive -Observed ('{0}, result {1}' -f $forced, $code) -Detail 'the sensor reports another running mode, or an error setting it'
+    }
+}
+
+# --- what a down-level agent needs ----------------------------------------------------------------
+# The two prerequisites that make an agent's installation stop (Test-MdePrerequisites.ps1 checks
+# the rest): a pending restart, and a policy that turns Defender Antivirus off.
+if ($Agent -eq 'none' -or -not $onboarded) {
+    Add-CheckResult -Id 'prerequisites' -Status 'not-applicable' -Expected '' -Observed '' -Detail 'no down-level agent to install'
+}
+else {
+    $blocking = @()
+    foreach ($key in $Facts.RebootKeys) {
+        if (Test-Path -LiteralPath ('HKLM:\' + $key)) {
+            $blocking += 'a restart is pending'
+        }
+    }
+    if ((Get-Value -Key $Facts.DefenderPolicyKey -Name $Facts.AntiSpywareValue) -eq 1) {
+        $blocking += ('{0}=1 turns Defender Antivirus off' -f $Facts.AntiSpywareValue)
+    }
+    if ($blocking.Count -eq 0) {
+        Add-CheckResult -Id 'prerequisites' -Status 'pass' -Expected 'none blocking' -Observed '' -Detail 'no pending restart, no DisableAntiSpyware policy'
+    }
+    else {
+        Add-CheckResult -Id 'prerequisites' -Status 'fail' -Expected 'none blocking' -Observed (($blocking | Select-Object -Unique) -join '; ') -Detail ((($blocking | Select-Object -Unique) -join '; ') + '; run Test-MdePrerequisites.ps1 from the downlevel kit')
     }
 }
 

@@ -14,7 +14,8 @@
 
     Exit codes: install.ps1's, unchanged (20 not installed, 32 offboarding script not found, 33
     offboarding failed, 38 tamper protected, msiexec's); 81 the copy failed, 82 a hash differed,
-    84 the work folder is not owned by SYSTEM or Administrators.
+    84 the work folder is not owned by SYSTEM or Administrators, 85 the server reports to another
+    organisation.
 
 .PARAMETER Unattended
     Do not ask for confirmation: for a GPO task, a ConfigMgr program or an RMM job, where nobody
@@ -57,6 +58,8 @@ $Payload = [pscustomobject]@{
     InstallScript     = 'install.ps1'
     OffboardingScript = 'WindowsDefenderATPOffboardingScript_valid_until_2099-12-31.cmd'
     WrapperLog        = 'Uninstall-MdeUnifiedAgent.log'
+    OrgId             = '00000000-0000-0000-0000-000000000000'
+    StatusKey         = 'SOFTWARE\Microsoft\Windows Advanced Threat Protection\Status'
 }
 $Files = @(
     [pscustomobject]@{ Name = 'install.ps1'; Sha256 = '569D8B0E0A4D82D8B12BE6241365DE0DB2705CB4579DC7AD63134366A38CD9B2' }
@@ -88,6 +91,13 @@ function Initialize-PrivateFolder {
     [System.IO.Directory]::SetAccessControl($Path, $acl)
 }
 
+# A server onboarded to another organisation is not this kit's to take off (the portal's script
+# would refuse it too, after install.ps1 had prepared everything).
+$status = Get-ItemProperty -Path ('HKLM:\' + $Payload.StatusKey) -Name 'OrgId' -ErrorAction SilentlyContinue
+if ($null -ne $status -and $status.OrgId -and ($status.OrgId -as [guid]) -ne ($Payload.OrgId -as [guid])) {
+    Write-Output ('this server reports to organisation {0}, not {1}: nothing of this kit''s to offboard' -f $status.OrgId, $Payload.OrgId)
+    exit 85
+}
 if (-not $PSCmdlet.ShouldProcess('this server', 'Offboard from Defender for Endpoint and uninstall the unified agent')) {
     exit 0
 }
