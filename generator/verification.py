@@ -152,14 +152,12 @@ def _passive_word(value: bool | None) -> str:
     return {True: "on", False: "off", None: "unset"}[value]
 
 
-def command(*, name: str, settings, agent: str | None, org_id: str | None, release: str,
-            workspace_id: str | None = None, expect: str = "Onboarded") -> str:
-    """How a handoff shows running the script for one target or pool, from an elevated Windows
-    PowerShell in the kit's folder. Every value is a PowerShell literal (escaping.ps_single_quoted).
-    After offboarding only what must be gone is checked: no organisation, policy or tag."""
-    from generator.escaping import ps_single_quoted
-
-    parts = [rf".\{SCRIPT_NAME}"]
+def _parameters(quote, *, name: str, settings, agent: str | None, org_id: str | None, release: str,
+                workspace_id: str | None, expect: str) -> list[str]:
+    """The script's parameters for one target, each value through ``quote`` (the language of the
+    command line it goes into). After offboarding only what must be gone is checked: no
+    organisation, policy or tag."""
+    parts = []
     if expect == "Offboarded":
         parts += ["-Expect", "Offboarded"]
     else:
@@ -167,13 +165,23 @@ def command(*, name: str, settings, agent: str | None, org_id: str | None, relea
             parts += ["-OrgId", org_id]
         parts += ["-PassiveMode", _passive_word(settings.passive_mode)]
         if settings.device_tag:
-            parts += ["-DeviceTag", ps_single_quoted(settings.device_tag)]
+            parts += ["-DeviceTag", quote(settings.device_tag)]
     if agent:
         parts += ["-Agent", agent]
     if agent == "mma" and workspace_id:
         parts += ["-WorkspaceId", workspace_id]
-    parts += ["-Target", ps_single_quoted(name), "-Release", ps_single_quoted(release)]
-    return " ".join(parts)
+    return parts + ["-Target", quote(name), "-Release", quote(release)]
+
+
+def command(*, name: str, settings, agent: str | None, org_id: str | None, release: str,
+            workspace_id: str | None = None, expect: str = "Onboarded") -> str:
+    """How a handoff shows running the script for one target or pool, from an elevated Windows
+    PowerShell in the kit's folder: every value a PowerShell literal (escaping.ps_single_quoted)."""
+    from generator.escaping import ps_single_quoted
+
+    return " ".join([rf".\{SCRIPT_NAME}", *_parameters(
+        ps_single_quoted, name=name, settings=settings, agent=agent, org_id=org_id, release=release,
+        workspace_id=workspace_id, expect=expect)])
 
 
 def argv_quoted(value: str) -> str:
@@ -193,29 +201,28 @@ def task_arguments(*, script_path: str, name: str, settings, agent: str | None, 
                    workspace_id: str | None = None, result_path: str) -> str:
     """The arguments of a task that runs the script with powershell.exe -File (no PowerShell
     quoting there: Windows' command-line rules)."""
-    parts = ["-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass", "-File", argv_quoted(script_path)]
-    if org_id:
-        parts += ["-OrgId", org_id]
-    parts += ["-PassiveMode", _passive_word(settings.passive_mode)]
-    if settings.device_tag:
-        parts += ["-DeviceTag", argv_quoted(settings.device_tag)]
-    if agent:
-        parts += ["-Agent", agent]
-    if agent == "mma" and workspace_id:
-        parts += ["-WorkspaceId", workspace_id]
-    parts += ["-Target", argv_quoted(name), "-Release", argv_quoted(release), "-ResultPath", argv_quoted(result_path)]
-    return " ".join(parts)
+    return " ".join(["-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass", "-File", argv_quoted(script_path),
+                     *_parameters(argv_quoted, name=name, settings=settings, agent=agent, org_id=org_id,
+                                  release=release, workspace_id=workspace_id, expect="Onboarded"),
+                     "-ResultPath", argv_quoted(result_path)])
+
+
+def _org_id(project) -> str | None:
+    """The tenant the servers must report to: the portal package's, else DefenderDT's."""
+    if project.onboarding is not None:
+        return project.onboarding.facts.org_id
+    blob = getattr(project.agent_files.get("defenderdt_onboarding"), "blob", None)
+    return blob.org_id if blob is not None else None
 
 
 def task_rows(project, script_path: str, result_path: str) -> list[dict[str, str]]:
     """Per target: the arguments of a GPO task that collects its results on ``result_path``."""
     from generator.templating import markdown_cell
 
-    org = project.onboarding.facts.org_id if project.onboarding is not None else None
     downlevel = project.config.downlevel
     return [{"name": markdown_cell(t.name),
              "arguments": task_arguments(script_path=script_path, name=t.name, settings=t.settings, agent=t.agent,
-                                         org_id=org, release=project.release_version,
+                                         org_id=_org_id(project), release=project.release_version,
                                          workspace_id=downlevel.workspace_id if downlevel else None,
                                          result_path=result_path)}
             for t in project.targets]
@@ -225,13 +232,9 @@ def rows(project, expect: str = "Onboarded") -> list[dict[str, str]]:
     """One verification command per target of ``project``, for the handoffs."""
     from generator.templating import markdown_cell
 
-    org = project.onboarding.facts.org_id if project.onboarding is not None else None
-    blob = getattr(project.agent_files.get("defenderdt_onboarding"), "blob", None)
-    if org is None and blob is not None:
-        org = blob.org_id
     downlevel = project.config.downlevel
     return [{"name": markdown_cell(t.name),
-             "command": command(name=t.name, settings=t.settings, agent=t.agent, org_id=org,
+             "command": command(name=t.name, settings=t.settings, agent=t.agent, org_id=_org_id(project),
                                 release=project.release_version,
                                 workspace_id=downlevel.workspace_id if downlevel else None, expect=expect)}
             for t in project.targets]
