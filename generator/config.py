@@ -344,7 +344,8 @@ class VdiPool(StrictModel):
 # The VDI kit's own top-level names (a pool's folder sits beside them) and the names Windows keeps
 # for devices.
 _RESERVED_POOL_NAMES = {"reseal", "gpos", "share", "policydefinitions", "handoff.md", "sha256sums", "manifest.json",
-                        "import-mdegpo.ps1", "test-mdeonboarding.ps1"}
+                        "import-mdegpo.ps1", "test-mdeonboarding.ps1",
+                        "test-mdeonboarding.schema.json"}
 _WINDOWS_DEVICE_NAMES = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
 
 

@@ -105,6 +105,22 @@ RESULT_SCHEMA: dict = {
 }
 
 
+SCHEMA_FILE_NAME = "Test-MdeOnboarding.schema.json"
+
+
+def schema_bytes() -> bytes:
+    """The result schema as the kits ship it beside the script (UTF-8, LF, sorted keys: as
+    manifest.json is written, so the same bytes everywhere)."""
+    import json
+
+    return (json.dumps(RESULT_SCHEMA, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def kit_files() -> list[tuple[str, bytes]]:
+    """(name, bytes) of the verification files every kit carries at its top level."""
+    return [(SCRIPT_NAME, render_script()), (SCHEMA_FILE_NAME, schema_bytes())]
+
+
 def render_script() -> bytes:
     """Test-MdeOnboarding.ps1's bytes (UTF-8 with BOM, CRLF): the same for every config."""
     passive = policy.setting("passive_mode")

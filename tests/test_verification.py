@@ -66,6 +66,12 @@ def test_the_script_uses_exactly_the_schema_check_ids_with_their_classes():
     assert "'" + verification.SCHEMA_ID + "'" in SCRIPT
 
 
+def test_every_kit_ships_the_schema_it_prints():
+    copies = {p.read_bytes() for p in scenarios.ROOT.rglob(verification.SCHEMA_FILE_NAME)}
+    assert copies == {verification.schema_bytes()}
+    assert json.loads(verification.schema_bytes()) == verification.RESULT_SCHEMA
+
+
 def test_every_kit_carries_the_same_bytes():
     copies = {p.read_bytes() for p in scenarios.ROOT.rglob(verification.SCRIPT_NAME)}
     assert copies == {verification.render_script()}

@@ -44,7 +44,7 @@ def check(project: Project) -> list[str]:
         raise ConfigError("name no down-level server for the downlevel kit: give a target with os 2008r2, 2012r2 "
                           "or 2016 and its agent (defenderdt, unified or mma)", path=project.source, field="targets")
     refuse_agent_targets(project, "downlevel")
-    own = {n.casefold() for n in ("HANDOFF.md", "SHA256SUMS", "manifest.json", verification.SCRIPT_NAME)}
+    own = {n.casefold() for n in ("HANDOFF.md", "SHA256SUMS", "manifest.json", *(n for n, _ in verification.kit_files()))}
     for t in _agent_targets(project):
         if t.stem.casefold() in own:
             raise ConfigError(f"target name {t.name!r} is the name of one of the downlevel kit's own files: rename it",
@@ -140,5 +140,5 @@ def build(project: Project) -> list[OutputFile]:
     files: list[OutputFile] = []
     for t in _agent_targets(project):
         files += target_files(project, t)
-    files.append(OutputFile(verification.SCRIPT_NAME, verification.render_script()))
+    files += [OutputFile(name, data) for name, data in verification.kit_files()]
     return files + [handoff(project, files)]

@@ -363,7 +363,7 @@ def build(project: Project) -> list[OutputFile]:
             files.append(OutputFile(_mof_path(t), wmi_mof.dumps(gpo.wmi_filter, domain=project.domain,
                                                                author=TASK_AUTHOR, created=project.release_time)))
     files += _share_files(project, agent_offs)
-    files.append(OutputFile(verification.SCRIPT_NAME, verification.render_script()))
+    files += [OutputFile(name, data) for name, data in verification.kit_files()]
     files.append(OutputFile("Import-MdeGpo.ps1", render_import_script(
         definitions, organization=project.organization, release=project.release_version,
         admx_files=[f.path for f in policy_definitions])))

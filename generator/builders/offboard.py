@@ -213,6 +213,6 @@ def build(project: Project) -> list[OutputFile]:
     for t in project.targets:
         if t.agent is not None:
             files += _FILES[t.agent](project, t.stem)
-    files.append(OutputFile(verification.SCRIPT_NAME, verification.render_script()))
+    files += [OutputFile(name, data) for name, data in verification.kit_files()]
     return files + [handoff(project, files)]
 

@@ -337,7 +337,7 @@ def build(project: Project) -> list[OutputFile]:
         files += _package_files(p)
     passive_modes = [p.passive_mode for p in packages if p.passive_mode is not None]
     files += [OutputFile(f"{COMPLIANCE_FOLDER}/{name}", data) for name, data in render_discovery_scripts(passive_modes)]
-    files.append(OutputFile(verification.SCRIPT_NAME, verification.render_script()))
+    files += [OutputFile(name, data) for name, data in verification.kit_files()]
     files.append(OutputFile(SCRIPT_NAME, render_cm_script(packages, organization=project.organization,
                                                           release=project.release_version)))
     return files + [handoff(project, pairs, files, agent_offs)]

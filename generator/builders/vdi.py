@@ -215,5 +215,5 @@ def build(project: Project) -> list[OutputFile]:
     files += _reseal_files(project)
     gpos = [(pool, pool_gpo(project, pool)) for pool in project.pools if pool.domain_gpo]
     files += _domain_files(project, gpos)
-    files.append(OutputFile(verification.SCRIPT_NAME, verification.render_script()))
+    files += [OutputFile(name, data) for name, data in verification.kit_files()]
     return files + [handoff(project, gpos, files)]
