@@ -159,6 +159,8 @@ def render_script() -> bytes:
             "reboot_keys": prerequisites.FACTS["reboot_keys"],
             "defender_policy_key": prerequisites.FACTS["defender_policy"],
             "antispyware_value": prerequisites.FACTS["antispyware"],
+            "install_marker_key": prerequisites.FACTS["install_marker_key"],
+            "install_marker_value": prerequisites.FACTS["install_marker_value"],
         },
     }
     return text_file(render_powershell(TEMPLATE, context), bom=True)
@@ -170,23 +172,31 @@ def _passive_word(value: bool | None) -> str:
 
 def _parameters(quote, *, name: str, settings, agent: str | None, org_id: str | None, release: str,
                 workspace_id: str | None, expect: str) -> list[str]:
+    """The script's parameters for one target as ["-Name", value, ...], each value through ``quote``
+    (the language of the command line it goes into)."""
+    return [p for pair in _pairs(quote, name=name, settings=settings, agent=agent, org_id=org_id, release=release,
+                                 workspace_id=workspace_id, expect=expect) for p in pair]
+
+
+def _pairs(quote, *, name: str, settings, agent: str | None, org_id: str | None, release: str,
+           workspace_id: str | None, expect: str) -> list[tuple[str, str]]:
     """The script's parameters for one target, each value through ``quote`` (the language of the
     command line it goes into). After offboarding only what must be gone is checked: no
     organisation, policy or tag."""
     parts = []
     if expect == "Offboarded":
-        parts += ["-Expect", "Offboarded"]
+        parts.append(("-Expect", "Offboarded"))
     else:
         if org_id:
-            parts += ["-OrgId", org_id]
-        parts += ["-PassiveMode", _passive_word(settings.passive_mode)]
+            parts.append(("-OrgId", org_id))
+        parts.append(("-PassiveMode", _passive_word(settings.passive_mode)))
         if settings.device_tag:
-            parts += ["-DeviceTag", quote(settings.device_tag)]
+            parts.append(("-DeviceTag", quote(settings.device_tag)))
     if agent:
-        parts += ["-Agent", agent]
+        parts.append(("-Agent", agent))
     if agent == "mma" and workspace_id:
-        parts += ["-WorkspaceId", workspace_id]
-    return parts + ["-Target", quote(name), "-Release", quote(release)]
+        parts.append(("-WorkspaceId", workspace_id))
+    return parts + [("-Target", quote(name)), ("-Release", quote(release))]
 
 
 def command(*, name: str, settings, agent: str | None, org_id: str | None, release: str,
@@ -216,11 +226,12 @@ def argv_quoted(value: str) -> str:
 def task_arguments(*, script_path: str, name: str, settings, agent: str | None, org_id: str | None, release: str,
                    workspace_id: str | None = None, result_path: str) -> str:
     """The arguments of a task that runs the script with powershell.exe -File (no PowerShell
-    quoting there: Windows' command-line rules)."""
+    quoting there: Windows' command-line rules). Each value is joined to its name with a colon:
+    under -File a separate value that starts with a dash would be read as a parameter name."""
+    pairs = _pairs(argv_quoted, name=name, settings=settings, agent=agent, org_id=org_id, release=release,
+                   workspace_id=workspace_id, expect="Onboarded") + [("-ResultPath", argv_quoted(result_path))]
     return " ".join(["-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass", "-File", argv_quoted(script_path),
-                     *_parameters(argv_quoted, name=name, settings=settings, agent=agent, org_id=org_id,
-                                  release=release, workspace_id=workspace_id, expect="Onboarded"),
-                     "-ResultPath", argv_quoted(result_path)])
+                     *(f"{n}:{v}" for n, v in pairs)])
 
 
 def _org_id(project) -> str | None:

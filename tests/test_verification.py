@@ -98,7 +98,10 @@ def test_task_arguments_follow_windows_command_line_rules():
     args = verification.task_arguments(script_path=r"\\fs.contoso.com\MDE$\My Share\Test-MdeOnboarding.ps1", name="Old servers",
                                        settings=settings, agent=None, org_id=None, release="1", result_path="\\\\r\\Results$\\")
     assert args == ('-NoProfile -NonInteractive -ExecutionPolicy Bypass -File "\\\\fs.contoso.com\\MDE$\\My Share\\Test-MdeOnboarding.ps1" '
-                    "-PassiveMode off -DeviceTag \"Web & 'App' $x\" -Target \"Old servers\" -Release 1 -ResultPath \\\\r\\Results$\\")
+                    "-PassiveMode:off -DeviceTag:\"Web & 'App' $x\" -Target:\"Old servers\" -Release:1 -ResultPath:\\\\r\\Results$\\")
+    dash = verification.task_arguments(script_path="s.ps1", name="T", settings=config.Settings(device_tag="-Prod"),
+                                       agent=None, org_id=None, release="1", result_path="r")
+    assert "-DeviceTag:-Prod " in dash               # bound to DeviceTag, never read as a parameter name
     assert verification.argv_quoted("a b\\") == '"a b\\\\"'                  # the closing quote stays a quote
     with pytest.raises(ValueError, match="double quote"):
         verification.argv_quoted('say "hi"')

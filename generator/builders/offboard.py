@@ -111,7 +111,8 @@ def _unified_parts(project: Project) -> tuple[payloads.HostedFile, ...]:
         "files": [{"name": f.name, "sha256": f.sha256.upper()} for f in (script, off)],
         "valid_until": project.offboarding_payload.valid_until_text,
         "exits": UNIFIED_EXITS,
-        "org_id": project.offboarding.facts.org_id,
+        # The offboarding blob's organisations: its orgId and the orgIds list it also accepts.
+        "org_ids": list(dict.fromkeys([project.offboarding.facts.org_id, *project.offboarding.facts.org_ids])),
         "status_key": hklm_path(STATUS_KEY),
     }
     wrapper = text_file(render_powershell("offboard/Uninstall-MdeUnifiedAgent.ps1.j2", context), bom=True)

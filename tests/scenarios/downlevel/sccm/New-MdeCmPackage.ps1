@@ -368,7 +368,7 @@ $Packages = @(
         Duration       = 60
         DiskSpaceMB    = 1
         Files          = @(
-            [pscustomobject]@{ Name = 'Uninstall-MdeUnifiedAgent.ps1'; Sha256 = '136CE64B7AC41E716E595DBD1B98D54DD9AA1D4F073CDC658334905C011192F0' }
+            [pscustomobject]@{ Name = 'Uninstall-MdeUnifiedAgent.ps1'; Sha256 = '3BBBB181BA2FC86A405370D0345FAFDA425F3E843037A89750ABD950A4EE5BCD' }
             [pscustomobject]@{ Name = 'install.ps1'; Sha256 = '569D8B0E0A4D82D8B12BE6241365DE0DB2705CB4579DC7AD63134366A38CD9B2' }
             [pscustomobject]@{ Name = 'WindowsDefenderATPOffboardingScript_valid_until_2099-01-31.cmd'; Sha256 = '9AC1ABCFDCA1C9605A65D54B3BB4980231155251909B0ACC48F27DBAF8043CE5' }
             [pscustomobject]@{ Name = 'MdeOffboardAgent.cmd'; Sha256 = 'AE96FEDE08CA81395435C270E78DFF6BA84ACC38E873AA028998AB197615DA53' }

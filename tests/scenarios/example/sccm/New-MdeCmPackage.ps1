@@ -299,7 +299,7 @@ $Packages = @(
         Duration       = 60
         DiskSpaceMB    = 1
         Files          = @(
-            [pscustomobject]@{ Name = 'Uninstall-MdeUnifiedAgent.ps1'; Sha256 = '637A065148220E2E58B61BF896A0C884384177D9153F422A54FA1225DEA0A3D2' }
+            [pscustomobject]@{ Name = 'Uninstall-MdeUnifiedAgent.ps1'; Sha256 = '2661C9B6ED166EB90412E770A5B20D48001668CA6D9D8EB74E1162166C0AEFA6' }
             [pscustomobject]@{ Name = 'install.ps1'; Sha256 = '569D8B0E0A4D82D8B12BE6241365DE0DB2705CB4579DC7AD63134366A38CD9B2' }
             [pscustomobject]@{ Name = 'WindowsDefenderATPOffboardingScript_valid_until_2099-12-31.cmd'; Sha256 = '37E805D586DBE5576DC1A5D4C9CDE54C6CEFBF82F6EB8F553010254FA16732DA' }
             [pscustomobject]@{ Name = 'MdeOffboardAgent.cmd'; Sha256 = 'AE96FEDE08CA81395435C270E78DFF6BA84ACC38E873AA028998AB197615DA53' }

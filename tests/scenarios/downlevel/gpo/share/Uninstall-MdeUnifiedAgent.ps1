@@ -58,7 +58,7 @@ $Payload = [pscustomobject]@{
     InstallScript     = 'install.ps1'
     OffboardingScript = 'WindowsDefenderATPOffboardingScript_valid_until_2099-01-31.cmd'
     WrapperLog        = 'Uninstall-MdeUnifiedAgent.log'
-    OrgId             = '00000000-0000-0000-0000-000000000000'
+    OrgIds            = @('00000000-0000-0000-0000-000000000000')
     StatusKey         = 'SOFTWARE\Microsoft\Windows Advanced Threat Protection\Status'
 }
 $Files = @(
@@ -91,13 +91,6 @@ function Initialize-PrivateFolder {
     [System.IO.Directory]::SetAccessControl($Path, $acl)
 }
 
-# A server onboarded to another organisation is not this kit's to take off (the portal's script
-# would refuse it too, after install.ps1 had prepared everything).
-$status = Get-ItemProperty -Path ('HKLM:\' + $Payload.StatusKey) -Name 'OrgId' -ErrorAction SilentlyContinue
-if ($null -ne $status -and $status.OrgId -and ($status.OrgId -as [guid]) -ne ($Payload.OrgId -as [guid])) {
-    Write-Output ('this server reports to organisation {0}, not {1}: nothing of this kit''s to offboard' -f $status.OrgId, $Payload.OrgId)
-    exit 85
-}
 if (-not $PSCmdlet.ShouldProcess('this server', 'Offboard from Defender for Endpoint and uninstall the unified agent')) {
     exit 0
 }
@@ -120,6 +113,17 @@ function Write-Line {
     }
     catch {
         Write-Output ('(could not write the log {0}: {1})' -f $LogPath, $_.Exception.Message)
+    }
+}
+
+# A server onboarded to another organisation is not this kit's to take off (the portal's script
+# would refuse it too, after install.ps1 had prepared everything).
+$status = Get-ItemProperty -Path ('HKLM:\' + $Payload.StatusKey) -Name 'OrgId' -ErrorAction SilentlyContinue
+if ($null -ne $status -and $status.OrgId) {
+    $ours = @($Payload.OrgIds | Where-Object { ($_ -as [guid]) -eq ($status.OrgId -as [guid]) })
+    if ($ours.Count -eq 0) {
+        Write-Line ('this server reports to organisation {0}, none of {1}: nothing of this kit''s to offboard' -f $status.OrgId, ($Payload.OrgIds -join ', '))
+        exit 85
     }
 }
 

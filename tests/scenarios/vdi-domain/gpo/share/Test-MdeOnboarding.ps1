@@ -111,6 +111,8 @@ $Facts = [pscustomobject]@{
     RebootKeys        = @('SOFTWARE\Microsoft\Windows\CurrentVersion\Component Based Servicing\RebootPending', 'SOFTWARE\Microsoft\Windows\CurrentVersion\WindowsUpdate\Auto Update\RebootRequired')
     DefenderPolicyKey = 'SOFTWARE\Policies\Microsoft\Windows Defender'
     AntiSpywareValue  = 'DisableAntiSpyware'
+    InstallMarkerKey  = 'SOFTWARE\Microsoft\Microsoft Defender for Endpoint Install'
+    InstallMarkerValue = 'PendingReboot'
 }
 # What the onboarding script's event ids (its exit codes) mean.
 $EventMeaning = @{
@@ -356,10 +358,11 @@ else {
 }
 
 # --- what a down-level agent needs ----------------------------------------------------------------
-# The two prerequisites that make an agent's installation stop (Test-MdePrerequisites.ps1 checks
-# the rest): a pending restart, and a policy that turns Defender Antivirus off.
-if ($Agent -eq 'none' -or -not $onboarded) {
-    Add-CheckResult -Id 'prerequisites' -Status 'not-applicable' -Expected '' -Observed '' -Detail 'no down-level agent to install'
+# Only where the server is not onboarded: what stops an agent's installation (Test-MdePrerequisites.ps1
+# checks the rest). A pending restart, install.ps1's own restart marker, and for the unified agent
+# a policy that turns Defender Antivirus off. On an onboarded server none of it matters.
+if ($Agent -eq 'none' -or -not $onboarded -or $state -eq 1) {
+    Add-CheckResult -Id 'prerequisites' -Status 'not-applicable' -Expected '' -Observed '' -Detail 'no installation to block'
 }
 else {
     $blocking = @()
@@ -368,11 +371,14 @@ else {
             $blocking += 'a restart is pending'
         }
     }
-    if ((Get-Value -Key $Facts.DefenderPolicyKey -Name $Facts.AntiSpywareValue) -eq 1) {
+    if ($null -ne (Get-Value -Key $Facts.InstallMarkerKey -Name $Facts.InstallMarkerValue)) {
+        $blocking += 'install.ps1 waits for a restart'
+    }
+    if ($Agent -eq 'unified' -and (Get-Value -Key $Facts.DefenderPolicyKey -Name $Facts.AntiSpywareValue) -eq 1) {
         $blocking += ('{0}=1 turns Defender Antivirus off' -f $Facts.AntiSpywareValue)
     }
     if ($blocking.Count -eq 0) {
-        Add-CheckResult -Id 'prerequisites' -Status 'pass' -Expected 'none blocking' -Observed '' -Detail 'no pending restart, no DisableAntiSpyware policy'
+        Add-CheckResult -Id 'prerequisites' -Status 'pass' -Expected 'none blocking' -Observed '' -Detail 'nothing blocks the agent''s installation'
     }
     else {
         Add-CheckResult -Id 'prerequisites' -Status 'fail' -Expected 'none blocking' -Observed (($blocking | Select-Object -Unique) -join '; ') -Detail ((($blocking | Select-Object -Unique) -join '; ') + '; run Test-MdePrerequisites.ps1 from the downlevel kit')
