@@ -657,20 +657,27 @@ names = _text.filter(lambda n: not n.startswith("**"))
 _u32 = st.integers(0, 2**32 - 1)
 
 
-def _typed(key, name):
-    return st.one_of(
-        st.builds(PolEntry.dword, st.just(key), st.just(name), _u32),
-        st.builds(PolEntry.dword_big_endian, st.just(key), st.just(name), _u32),
-        st.builds(PolEntry.qword, st.just(key), st.just(name), st.integers(0, 2**64 - 1)),
-        st.builds(PolEntry.sz, st.just(key), st.just(name), _text),
-        st.builds(PolEntry.expand_sz, st.just(key), st.just(name), _text),
-        st.builds(PolEntry.multi_sz, st.just(key), st.just(name),
-                  st.lists(_text.filter(bool), max_size=4)),
-        st.builds(PolEntry.binary, st.just(key), st.just(name), st.binary(max_size=24)),
-        st.builds(PolEntry, st.just(key), st.just(name),
-                  st.sampled_from([0, 6, 8, 9, 10, 12, 0xFFFF, 2**32 - 1]),
-                  st.binary(max_size=12)),
-    )
+# (constructor, value strategy) per typed value, built once: building a one_of per draw made
+# data generation the slowest part of these tests. The last choice is a type the codec only carries.
+_TYPED = (
+    (PolEntry.dword, _u32),
+    (PolEntry.dword_big_endian, _u32),
+    (PolEntry.qword, st.integers(0, 2**64 - 1)),
+    (PolEntry.sz, _text),
+    (PolEntry.expand_sz, _text),
+    (PolEntry.multi_sz, st.lists(_text.filter(bool), max_size=4)),
+    (PolEntry.binary, st.binary(max_size=24)),
+)
+_OTHER_TYPES = st.sampled_from([0, 6, 8, 9, 10, 12, 0xFFFF, 2**32 - 1])
+_OTHER_DATA = st.binary(max_size=12)
+
+
+def _typed(draw, key, name):
+    choice = draw(st.integers(0, len(_TYPED)))
+    if choice < len(_TYPED):
+        make, values = _TYPED[choice]
+        return make(key, name, draw(values))
+    return PolEntry(key, name, draw(_OTHER_TYPES), draw(_OTHER_DATA))
 
 
 @st.composite
@@ -686,7 +693,7 @@ def entries(draw, with_raw=False):
     if kind == 3 and with_raw:
         return PolEntry(key, draw(names), draw(st.sampled_from([1, 2, 7])),
                         draw(st.binary(max_size=12)), raw=True)
-    return draw(_typed(key, draw(names)))
+    return _typed(draw, key, draw(names))
 
 
 entry_lists = st.lists(entries(), min_size=1, max_size=12)
