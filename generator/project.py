@@ -8,6 +8,7 @@ for unattended use; a kit's own requirements are its ``check`` (generator/kits.p
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import uuid
@@ -17,6 +18,7 @@ from dataclasses import field as default_field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from generator import offboarding as offboarding_mod
 from generator import payloads, portal, releases
 from generator.config import DEFAULT_TARGET_NAME, Config, Settings, Target
 from generator.config import load as load_config
@@ -70,6 +72,8 @@ class ResolvedTarget:
     onboarding: Payload | None = None       # None when no kit asked for the packages it needs (the
                                             # portal's, or the agent's files of a down-level target)
     agent: str | None = None                # defenderdt | unified | mma for 2008 R2 SP1, 2012 R2, 2016
+    offboarding: Payload | None = None      # a down-level target's unattended way off, where its
+                                            # packages are configured (generator/offboarding.py)
 
     @property
     def field(self) -> str:
@@ -502,9 +506,14 @@ def resolve(config: Config, *, source: str = "<config>", packages: dict[str, Por
     def agent_payload(agent: str, settings: Settings, chosen: tuple[WindowsRelease, ...]) -> Payload | None:
         return _agent_payload(config, agent, settings, chosen, agent_files, onboarding)
 
+    offboarding_payload = None if offboarding is None else payloads.portal_offboarding(offboarding)
     if config.targets:
         targets = tuple(resolve_target(t, config.settings, index=i, onboarding=onboarding, agent_payload=agent_payload)
                         for i, t in enumerate(config.targets))
+        workspace = config.downlevel.workspace_id if config.downlevel else None
+        targets = tuple(t if t.agent is None else dataclasses.replace(t, offboarding=offboarding_mod.target_offboarding(
+            t.agent, agent_files=agent_files, portal_offboarding=offboarding, offboarding_payload=offboarding_payload,
+            workspace_id=workspace)) for t in targets)
     else:
         targets = (resolve_target(Target(name=DEFAULT_TARGET_NAME), config.settings, onboarding=onboarding),)
     notes = list(warnings)
@@ -540,7 +549,7 @@ def resolve(config: Config, *, source: str = "<config>", packages: dict[str, Por
         onboarding=onboarding,
         offboarding=offboarding,
         vdi=packages.get("vdi"),
-        offboarding_payload=None if offboarding is None else payloads.portal_offboarding(offboarding),
+        offboarding_payload=offboarding_payload,
         agent_files=agent_files,
         warnings=tuple(notes),
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from generator import payload_scripts, payloads, policy, prerequisites
+from generator import offboarding, payload_scripts, payloads, policy, prerequisites
 from generator.policy import hklm_path
 from generator.templating import render_powershell, text_file
 
@@ -63,8 +63,7 @@ CONTACTED_EVENT_ID = 4                   # SENSE/Operational: contacted the serv
 CONNECTIVITY_EVENT_IDS = (5, 15)         # SENSE/Operational: failed to contact the server, command channel
 SCRIPT_FAILED_EXIT = 128                 # the script itself failed: no class uses this bit
 PASSIVE_EVENT_ID = 84                    # Sense: "Force passive mode: %1, result code: %2"
-UNINSTALL_KEYS = (r"SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall",
-                  r"SOFTWARE\WOW6432Node\Microsoft\Windows\CurrentVersion\Uninstall")
+UNINSTALL_KEYS = offboarding.UNINSTALL_KEYS
 
 RESULT_SCHEMA: dict = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",

@@ -179,11 +179,9 @@ def agent_offboarding_gpos(project: Project) -> list[tuple[ResolvedTarget, GpoDe
     """Per down-level target whose way off is configured: an offboarding GPO whose task runs it
     (DefenderDT -Offboard, install.ps1 -Uninstall, the MMA workspace's removal), filtered to the
     target's servers like its onboarding GPO."""
-    from generator.builders.offboard import target_offboarding
-
     out = []
     for t in project.targets:
-        payload = target_offboarding(project, t) if t.agent is not None else None
+        payload = t.offboarding
         if payload is None:
             continue
         until = f" - valid until {payload.valid_until_date}" if payload.valid_until else ""

@@ -20,25 +20,27 @@ Layout under <output>/offboard/:
 
 from __future__ import annotations
 
-from generator import agents, payload_scripts, payloads, releases, verification
+from generator import payloads, releases, verification
 from generator.artifacts import OutputFile
 from generator.builders.agent_advice import DEFENDERDT
 from generator.builders.launcher import launcher_file
 from generator.errors import ConfigError
 from generator.handoff import checksum_rows, handoff_file
-from generator.policy import STATUS_KEY, hklm_path
+from generator.offboarding import (
+    MMA_EXITS,
+    OFFBOARD_LAUNCHER,
+    REMOVE_WORKSPACE_NAME,
+    UNIFIED_EXITS,
+    UNINSTALL_LAUNCHER,
+    UNINSTALL_MMA_NAME,
+    UNINSTALL_UNIFIED_NAME,
+    defenderdt_parts,
+    mma_parts,
+    unified_parts,
+)
 from generator.project import Project
-from generator.templating import markdown_cell, render_powershell, text_file
+from generator.templating import markdown_cell
 
-REMOVE_WORKSPACE_NAME = "Remove-MdeMmaWorkspace.ps1"
-UNINSTALL_MMA_NAME = "Uninstall-MdeMma.ps1"
-UNINSTALL_UNIFIED_NAME = "Uninstall-MdeUnifiedAgent.ps1"
-OFFBOARD_LAUNCHER = "MdeOffboardAgent.cmd"
-UNINSTALL_LAUNCHER = "MdeUninstallAgent.cmd"
-MMA_DISPLAY_NAME = "Microsoft Monitoring Agent"
-MMA_EXITS = {"no_agent": 10, "absent": 11, "com_failed": 12, "not_installed": 10, "other_workspaces": 13}
-UNIFIED_LOCAL_FOLDER = r"C:\ProgramData\mdegen\unified-offboard"
-UNIFIED_EXITS = {"copy_failed": 81, "hash_mismatch": 82, "unsafe_folder": 84, "other_org": 85}
 _NEEDS = {releases.DEFENDERDT: ("defenderdt", "defenderdt_offboarding"), releases.UNIFIED: ("unified_script",)}
 _DEFENDERDT_OFF_ADVICE = {**DEFENDERDT, 3: "nothing: the server is not onboarded",
                           300: "see the tool's log; check connectivity", 301: "check the folder holds the .offboarding file",
@@ -77,20 +79,8 @@ def _portal_folder(project: Project) -> str:
     return f"portal-valid-until-{project.offboarding_payload.valid_until_date}"
 
 
-def _hosted(project: Project, field: str, name: str) -> payloads.HostedFile:
-    return payloads.HostedFile(name, project.agent_files[field].data)
-
-
-def _defenderdt_parts(project: Project):
-    off = project.agent_files["defenderdt_offboarding"]
-    until = off.blob.expiration if off.blob is not None else None
-    tool = _hosted(project, "defenderdt", agents.DEFENDERDT_NAME)
-    name = (f"WindowsDefenderATP_valid_until_{until:%Y-%m-%d}.offboarding" if until else "WindowsDefenderATP.offboarding")
-    return tool, payloads.HostedFile(name, off.data), until
-
-
 def _defenderdt_files(project: Project, base: str) -> list[OutputFile]:
-    tool, blob, until = _defenderdt_parts(project)
+    tool, blob, until = defenderdt_parts(project.agent_files)
     files = [OutputFile(f"{base}/{f.name}", f.data) for f in (tool, blob)]
     for uninstall, launcher in ((False, OFFBOARD_LAUNCHER), (True, UNINSTALL_LAUNCHER)):
         payload = payloads.defenderdt_offboarding(tool, blob, uninstall=uninstall, valid_until=until)
@@ -99,70 +89,13 @@ def _defenderdt_files(project: Project, base: str) -> list[OutputFile]:
     return files
 
 
-def _unified_parts(project: Project) -> tuple[payloads.HostedFile, ...]:
-    script = _hosted(project, "unified_script", agents.UNIFIED_SCRIPT_NAME)
-    off = payloads.HostedFile(project.offboarding.script_name, project.offboarding.script)
-    context = {
-        "local_folder": UNIFIED_LOCAL_FOLDER,
-        "folders": payload_scripts.private_folders(UNIFIED_LOCAL_FOLDER),
-        "install_script": script.name,
-        "offboarding_script": off.name,
-        "wrapper_log": "Uninstall-MdeUnifiedAgent.log",
-        "files": [{"name": f.name, "sha256": f.sha256.upper()} for f in (script, off)],
-        "valid_until": project.offboarding_payload.valid_until_text,
-        "exits": UNIFIED_EXITS,
-        # The offboarding blob's organisations: its orgId and the orgIds list it also accepts.
-        "org_ids": list(dict.fromkeys([project.offboarding.facts.org_id, *project.offboarding.facts.org_ids])),
-        "status_key": hklm_path(STATUS_KEY),
-    }
-    wrapper = text_file(render_powershell("offboard/Uninstall-MdeUnifiedAgent.ps1.j2", context), bom=True)
-    return payloads.HostedFile(UNINSTALL_UNIFIED_NAME, wrapper), script, off
-
-
 def _unified_files(project: Project, base: str) -> list[OutputFile]:
-    wrapper, script, off = _unified_parts(project)
+    wrapper, script, off = unified_parts(project.agent_files, project.offboarding, project.offboarding_payload)
     return [OutputFile(f"{base}/{f.name}", f.data) for f in (script, off, wrapper)]
 
 
-def _mma_parts(project: Project) -> tuple[payloads.HostedFile, payloads.HostedFile]:
-    common = {"workspace_id": project.config.downlevel.workspace_id, "service": payload_scripts.MMA_SERVICE,
-              "com_class": payload_scripts.MMA_COM_CLASS, "exits": MMA_EXITS, "display_name": MMA_DISPLAY_NAME,
-              "uninstall_keys": verification.UNINSTALL_KEYS}
-    remove = render_powershell("offboard/Remove-MdeMmaWorkspace.ps1.j2", common)
-    uninstall = render_powershell("offboard/Uninstall-MdeMma.ps1.j2", common)
-    return (payloads.HostedFile(REMOVE_WORKSPACE_NAME, text_file(remove, bom=True)),
-            payloads.HostedFile(UNINSTALL_MMA_NAME, text_file(uninstall, bom=True)))
-
-
 def _mma_files(project: Project, base: str) -> list[OutputFile]:
-    return [OutputFile(f"{base}/{f.name}", f.data) for f in _mma_parts(project)]
-
-
-def target_offboarding(project: Project, target) -> payloads.Payload | None:
-    """The way off a route can run unattended for a down-level target (the GPO kit's offboarding
-    GPO, the SCCM kit's offboarding package): DefenderDT -Offboard, Uninstall-MdeUnifiedAgent.ps1,
-    Remove-MdeMmaWorkspace.ps1 (only the workspace; the agent's removal stays a decision by hand).
-    None when the packages it needs are not configured."""
-    files = project.agent_files
-    if target.agent == releases.DEFENDERDT:
-        if "defenderdt" not in files or "defenderdt_offboarding" not in files:
-            return None
-        tool, blob, until = _defenderdt_parts(project)
-        return payloads.defenderdt_offboarding(tool, blob, uninstall=False, valid_until=until)
-    if target.agent == releases.UNIFIED:
-        if "unified_script" not in files or project.offboarding is None:
-            return None
-        wrapper, script, off = _unified_parts(project)
-        return payloads.script_offboarding(wrapper, (script, off), agent=releases.UNIFIED,
-                                           exit_codes=payloads.UNIFIED_OFFBOARDING_EXIT_CODES,
-                                           valid_until=project.offboarding_payload.valid_until)
-    if target.agent == releases.MMA:
-        if project.config.downlevel is None or not project.config.downlevel.workspace_id:
-            return None
-        remove, _ = _mma_parts(project)
-        return payloads.script_offboarding(remove, (), agent=releases.MMA,
-                                           exit_codes=payloads.MMA_OFFBOARDING_EXIT_CODES, valid_until=None)
-    return None
+    return [OutputFile(f"{base}/{f.name}", f.data) for f in mma_parts(project.config.downlevel.workspace_id)]
 
 
 _FILES = {releases.DEFENDERDT: _defenderdt_files, releases.UNIFIED: _unified_files, releases.MMA: _mma_files}

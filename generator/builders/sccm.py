@@ -226,11 +226,9 @@ def _fitting(*forms: str) -> str:
 def agent_offboarding_packages(project: Project) -> list[tuple[ResolvedTarget, CmPackage]]:
     """Per down-level target whose way off is configured: an offboarding package (no collection,
     no deployment: the admin deploys it by hand to the servers to take off)."""
-    from generator.builders.offboard import target_offboarding
-
     out = []
     for t in project.targets:
-        payload = target_offboarding(project, t) if t.agent is not None else None
+        payload = t.offboarding
         if payload is None:
             continue
         files = [(f.name, f.data) for f in payload.files]
