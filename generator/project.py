@@ -116,6 +116,17 @@ class ResolvedTarget:
         return _PASSIVE_MODE_TEXT[self.settings.passive_mode]
 
 
+def missing_ways_off(project: "Project", what: str) -> list[str]:
+    """Warnings for down-level targets that get no offboarding ``what`` (GPO, package) although
+    the config offboards: the packages their way off needs are not configured."""
+    if project.offboarding is None and "defenderdt_offboarding" not in project.agent_files:
+        return []
+    needs = {releases.DEFENDERDT: "packages.defenderdt_offboarding", releases.UNIFIED: "packages.offboarding",
+             releases.MMA: "downlevel.workspace_id"}
+    return [f"target {t.name!r}: no offboarding {what} for its {t.agent} agent: configure {needs[t.agent]}"
+            for t in project.targets if t.agent is not None and t.offboarding is None]
+
+
 def refuse_agent_targets(project: "Project", kit_label: str) -> None:
     """Raise ConfigError naming the first down-level target that lacks a file its payload needs."""
     for t in project.targets:

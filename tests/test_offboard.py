@@ -72,3 +72,14 @@ def test_an_offboarding_package_that_expires_soon_after_the_release_date_is_warn
     err = capsys.readouterr().err
     assert "the offboarding package expires on 2099-01-31, less than 3 days after the release date 2099-01-30" in err
     assert "the DefenderDT offboarding file expires on 2099-01-31, less than 3 days" in err
+
+
+def test_a_down_level_target_without_its_way_off_is_warned(tmp_path, capsys):
+    cfg = _cfg(tmp_path)
+    text = cfg.read_text(encoding="utf-8").replace(
+        "  defenderdt_offboarding: packages/WindowsDefenderATP_valid_until_2099-01-31.offboarding\n", "")
+    cfg.write_text(text, encoding="utf-8")
+    for command in ("gpo", "sccm-package"):
+        assert cli.main([command, "-c", str(cfg), "-o", str(tmp_path / "out")]) == 0
+        err = capsys.readouterr().err
+        assert "target 'Server 2008 R2': no offboarding" in err and "configure packages.defenderdt_offboarding" in err

@@ -38,7 +38,7 @@ from generator.policy import (
     registry_values,
     setting,
 )
-from generator.project import Project, ResolvedTarget, refuse_agent_targets
+from generator.project import Project, ResolvedTarget, missing_ways_off, refuse_agent_targets
 from generator.releases import DOMAIN_CONTROLLER, MEMBER_SERVER
 from generator.records import GpoDefinition, ImmediateTask, WmiFilter, braced
 from generator.targeting import wmi_filter_for
@@ -71,7 +71,7 @@ def check(project: Project) -> list[str]:
         raise ConfigError(r"is required for the Group Policy kit: the UNC path the GPO task runs the "
                           r"onboarding script from, e.g. \\fs01.contoso.com\MDE$\Onboarding",
                           path=project.source, field="share")
-    return []
+    return missing_ways_off(project, "GPO")
 
 
 # --- registry.pol ---------------------------------------------------------------------------------

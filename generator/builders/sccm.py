@@ -33,7 +33,7 @@ from generator.formats import pdf_sms
 from generator.handoff import checksum_rows, handoff_file
 from generator.payloads import Payload
 from generator.policy import describe, setting
-from generator.project import Project, ResolvedTarget, refuse_agent_targets
+from generator.project import Project, ResolvedTarget, missing_ways_off, refuse_agent_targets
 from generator.records import CmCompliance, CmPackage, CmProgram
 from generator.releases import MULTI_SESSION_SKU
 from generator.targeting import cm_collection_for
@@ -104,6 +104,7 @@ def check(project: Project) -> list[str]:
             warnings.append(f"target {t.name!r}: the SCCM kit sets passive mode only; {', '.join(left)} "
                             f"{'is' if len(left) == 1 else 'are'} not applied by it: deploy them with the GPO kit "
                             "(mdegen gpo) or the ConfigMgr policies the SCCM handoff names for each")
+    warnings += missing_ways_off(project, "package")
     limit = pdf_sms.PACKAGE_LIMITS["Name"]
     for t in project.targets:
         name = onboarding_package_name(t.name)
