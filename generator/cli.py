@@ -243,6 +243,34 @@ _INSPECT_EPILOG = ("Examples:\n\n  mdegen inspect WindowsDefenderATPOnboardingPa
                    "  mdegen inspect 'output/gpo/GPOs/{...}/DomainSysvol/GPO/Machine/registry.pol'")
 
 
+# --- verify ---------------------------------------------------------------------------------------
+
+
+def verify(
+    folder: Annotated[Path, typer.Argument(help="A kit folder (with SHA256SUMS), or a folder of kits.")],
+) -> None:
+    """Check that a kit, or every kit of a folder, is byte for byte what mdegen wrote and that every
+    artifact still parses. Exit code 0 when intact, 1 when not, 2 for a folder that holds no kit."""
+    from generator import integrity
+
+    broken = 0
+    for kit in integrity.kit_folders(folder):
+        report = integrity.verify_kit(kit)
+        lines = [f"{kit}: {report.checked} files checked"]
+        lines += [f"  changed: {p}" for p in report.changed]
+        lines += [f"  missing: {p}" for p in report.missing]
+        lines += [f"  extra: {p} (not in {integrity.SUMS_NAME})" for p in report.extra]
+        lines += [f"  does not parse: {p}: {why}" for p, why in report.unreadable]
+        lines.append("  intact" if report.intact else "  NOT intact")
+        typer.echo("\n".join(lines))
+        broken += not report.intact
+    if broken:
+        raise typer.Exit(code=1)
+
+
+_VERIFY_EPILOG = "Examples:\n\n  mdegen verify output/gpo\n\n  mdegen verify output"
+
+
 # --- generating commands: one per kit of the registry ---------------------------------------------
 
 
@@ -281,6 +309,7 @@ def make_app(registry: tuple[Kit, ...] | None = None) -> typer.Typer:
     app.command(epilog=_SCHEMA_EPILOG)(schema)
     app.command(epilog=_VALIDATE_EPILOG)(validate)
     app.command(epilog=_INSPECT_EPILOG)(inspect)
+    app.command(epilog=_VERIFY_EPILOG)(verify)
     for kit in registry:
         epilog = (f"Example:\n\n  mdegen {kit.command} -c mdegen.yaml -o output\n\n"
                   f"  writes output/{kit.name}/: {kit.writes}")

@@ -26,6 +26,12 @@ from generator.errors import OutputError
 
 MANIFEST_NAME = "manifest.json"
 SUMS_NAME = "SHA256SUMS"
+# Git must not change a byte of a kit: with core.autocrlf=true (Git for Windows' default) it would
+# turn the LF files to CRLF and the CRLF files' line ends on commit, and SHA256SUMS would no longer
+# match. "-text" switches every conversion off for every file of the kit.
+GITATTRIBUTES_NAME = ".gitattributes"
+GITATTRIBUTES = (b"# mdegen: git must not change a byte of this kit; SHA256SUMS pins every byte, line ends included.\n"
+                 b"* -text\n")
 GENERATOR_MARK = "mdegen"
 
 
@@ -58,9 +64,10 @@ def finish_kit(kit: str, config: Config, files: list[OutputFile]) -> list[Output
         folded = f.path.casefold()     # Windows file systems are case-insensitive
         if folded in seen:
             raise OutputError(f"two files would be written to {f.path!r} (also {seen[folded]!r})")
-        if f.path in (MANIFEST_NAME, SUMS_NAME):
+        if f.path in (MANIFEST_NAME, SUMS_NAME, GITATTRIBUTES_NAME):
             raise OutputError(f"{f.path} is reserved for the kit's checksums")
         seen[folded] = f.path
+    files = [*files, OutputFile(GITATTRIBUTES_NAME, GITATTRIBUTES)]
     ordered = sorted(files, key=lambda f: PurePosixPath(f.path).parts)
     manifest = OutputFile(MANIFEST_NAME, manifest_bytes(kit, config, ordered))
     with_manifest = ordered + [manifest]

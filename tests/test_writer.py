@@ -23,11 +23,12 @@ def _kit(*files: OutputFile) -> list[OutputFile]:
 
 def test_manifest_and_sums(tmp_path):
     files = _kit(OutputFile("b/two.bin", b"\x00\x01"), OutputFile("a.txt", b"one\r\n"))
-    assert [f.path for f in files] == ["a.txt", "b/two.bin", "manifest.json", "SHA256SUMS"]
+    assert [f.path for f in files] == [".gitattributes", "a.txt", "b/two.bin", "manifest.json", "SHA256SUMS"]
     folder = writer.write_kit(tmp_path, "gpo", files)
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["generator"] == "mdegen" and manifest["release"] == {"version": "1.0", "date": "2026-11-28"}
-    assert [(f["path"], f["size"]) for f in manifest["files"]] == [("a.txt", 5), ("b/two.bin", 2)]
+    assert [(f["path"], f["size"]) for f in manifest["files"]] == [
+        (".gitattributes", len(writer.GITATTRIBUTES)), ("a.txt", 5), ("b/two.bin", 2)]
     assert (folder / "a.txt").read_bytes() == b"one\r\n"
     if shutil.which("sha256sum"):
         subprocess.run(["sha256sum", "--quiet", "-c", "SHA256SUMS"], cwd=folder, check=True)
@@ -47,7 +48,7 @@ def test_same_input_same_bytes():
 def test_rewrite_replaces_previous_kit_whole(tmp_path):
     writer.write_kit(tmp_path, "gpo", _kit(OutputFile("old.txt", b"old")))
     folder = writer.write_kit(tmp_path, "gpo", _kit(OutputFile("new.txt", b"new")))
-    assert sorted(p.name for p in folder.iterdir()) == ["SHA256SUMS", "manifest.json", "new.txt"]
+    assert sorted(p.name for p in folder.iterdir()) == [".gitattributes", "SHA256SUMS", "manifest.json", "new.txt"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["gpo"]     # no staging leftovers
 
 
@@ -268,3 +269,32 @@ def test_read_only_leftovers_are_removed_too(tmp_path):
         os.chmod(p, stat.S_IRUSR | stat.S_IXUSR)
     writer.write_kit(tmp_path, "gpo", NEW)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["gpo"]
+
+
+_GIT = shutil.which("git")
+
+
+@pytest.mark.skipif(_GIT is None, reason="git is not installed")
+@pytest.mark.parametrize("with_attributes", [True, False])
+def test_a_kit_survives_git_with_autocrlf(tmp_path, with_attributes):
+    """Committed and checked out again with core.autocrlf=true (Git for Windows' default), a kit
+    still matches its SHA256SUMS; without its .gitattributes it does not (the test can fail)."""
+    files = _kit(OutputFile("unix.txt", b"lf\n"), OutputFile("win.cmd", b"crlf\r\n"), OutputFile("mixed.cmd", b"a\r\nb\n"))
+    if not with_attributes:
+        files = [f for f in files if f.path != writer.GITATTRIBUTES_NAME]
+    repo = tmp_path / "repo"
+    writer.write_kit(repo, "gpo", files)
+
+    def git(*args, cwd):
+        subprocess.run([_GIT, "-c", "core.autocrlf=true", "-c", "user.name=t", "-c", "user.email=t@t", *args],
+                       cwd=cwd, check=True, capture_output=True)
+
+    git("init", "-q", cwd=repo)
+    git("add", "-A", cwd=repo)
+    git("commit", "-q", "-m", "release", cwd=repo)
+    git("clone", "-q", str(repo), str(tmp_path / "clone"), cwd=tmp_path)
+    kit = tmp_path / "clone" / "gpo"
+    lines = (kit / "SHA256SUMS").read_text(encoding="utf-8").splitlines()
+    intact = all(writer.sha256_hex((kit / line.split("  ", 1)[1]).read_bytes()) == line.split("  ", 1)[0]
+                 for line in lines if line.split("  ", 1)[1] != writer.GITATTRIBUTES_NAME or with_attributes)
+    assert intact is with_attributes

@@ -1,0 +1,68 @@
+"""`mdegen verify` (issue 12, first part): checksums recomputed, artifacts re-read, under git."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+
+import scenarios
+from generator import cli, writer
+
+
+@pytest.fixture
+def kit(tmp_path):
+    cfg = scenarios.materialise(scenarios.ROOT / "downlevel", tmp_path / "cfg")
+    assert cli.main(["gpo", "-c", str(cfg), "-o", str(tmp_path / "out")]) == 0
+    return tmp_path / "out" / "gpo"
+
+
+def test_an_intact_kit_and_a_folder_of_kits_pass(kit, capsys):
+    assert cli.main(["verify", str(kit)]) == 0
+    assert cli.main(["verify", str(kit.parent)]) == 0
+    assert "intact" in capsys.readouterr().out
+
+
+def test_changed_missing_and_extra_files_are_named(kit, capsys):
+    pol = next(kit.rglob("registry.pol"))
+    pol.write_bytes(pol.read_bytes() + b"\x00")
+    (kit / "share" / "README.txt").unlink()
+    (kit / "share" / "planted.exe").write_bytes(b"MZ")
+    assert cli.main(["verify", str(kit)]) == 1
+    out = capsys.readouterr().out
+    rel = pol.relative_to(kit).as_posix()
+    assert f"changed: {rel}" in out and "missing: share/README.txt" in out and "extra: share/planted.exe" in out
+    assert f"does not parse: {rel}" in out and "NOT intact" in out
+
+
+def test_an_artifact_that_no_longer_parses_is_named_even_with_matching_sums(kit, capsys):
+    xml = next(kit.rglob("ScheduledTasks.xml"))
+    xml.write_bytes(b"<ScheduledTasks>")
+    rel = xml.relative_to(kit).as_posix()
+    lines = (kit / "SHA256SUMS").read_text(encoding="utf-8").splitlines()
+    fixed = [f"{writer.sha256_hex(xml.read_bytes())}  {rel}" if line.endswith("  " + rel) else line for line in lines]
+    (kit / "SHA256SUMS").write_text("\n".join(fixed) + "\n", encoding="utf-8")
+    assert cli.main(["verify", str(kit)]) == 1
+    out = capsys.readouterr().out
+    assert f"does not parse: {rel}" in out and f"changed: {rel}" not in out
+
+
+def test_a_folder_without_a_kit_exits_2(tmp_path, capsys):
+    assert cli.main(["verify", str(tmp_path)]) == 2
+    assert "holds no mdegen kit" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_a_kit_committed_and_cloned_with_autocrlf_verifies(kit, tmp_path, capsys):
+    repo = kit.parent
+
+    def git(*args, cwd):
+        subprocess.run(["git", "-c", "core.autocrlf=true", "-c", "user.name=t", "-c", "user.email=t@t", *args],
+                       cwd=cwd, check=True, capture_output=True)
+
+    git("init", "-q", cwd=repo)
+    git("add", "-A", cwd=repo)
+    git("commit", "-q", "-m", "release", cwd=repo)
+    git("clone", "-q", str(repo), str(tmp_path / "clone"), cwd=tmp_path)
+    assert cli.main(["verify", str(tmp_path / "clone" / "gpo")]) == 0, capsys.readouterr().out
