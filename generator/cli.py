@@ -40,6 +40,8 @@ ConfigOpt = Annotated[Path, typer.Option("-c", "--config", help="Config file.", 
 OutputOpt = Annotated[Path, typer.Option("-o", "--output", help="Output folder; each command writes its own kit folder in it.",
                                          show_default=True)]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Replace a non-empty kit folder that mdegen did not write.")]
+CheckOpt = Annotated[bool, typer.Option("--check", help="Write nothing: compare what would be written with the kit "
+                                                    "folder on disk, print the differences, exit 1 when they differ.")]
 
 _DEBUG = False
 
@@ -274,14 +276,26 @@ _VERIFY_EPILOG = "Examples:\n\n  mdegen verify output/gpo\n\n  mdegen verify out
 # --- generating commands: one per kit of the registry ---------------------------------------------
 
 
-def generate(kit: Kit, config: Path, output: Path, force: bool) -> Path:
-    """What every generating command does: config and the kit's packages in, one kit folder out."""
+def generate(kit: Kit, config: Path, output: Path, force: bool, check: bool = False) -> Path:
+    """What every generating command does: config and the kit's packages in, one kit folder out.
+    With ``check`` nothing is written: the differences with the kit on disk are printed."""
     from generator import project as project_mod, writer
 
     project = project_mod.load(config, packages=kit.packages, now=_now(), purpose=kits.purpose_of([kit]))
     _warn(project.warnings)
     _warn(kit.check(project))
     files = writer.finish_kit(kit.name, project.config, kit.build(project))
+    if check:
+        from generator import integrity
+
+        folder = output / kit.name
+        differences = integrity.differences(folder, files)
+        if differences:
+            typer.echo("".join(differences), nl=False)
+            typer.echo(f"{folder}: {len(differences)} file(s) would change")
+            raise typer.Exit(code=1)
+        typer.echo(f"{folder}: up to date ({len(files)} files)")
+        return folder
     folder = writer.write_kit(output, kit.name, files, force=force)
     typer.echo(f"wrote {len(files)} files to {folder}")
     return folder
@@ -292,8 +306,9 @@ def _kit_command(kit: Kit):
         config: ConfigOpt = Path(DEFAULT_CONFIG_NAME),
         output: OutputOpt = Path(DEFAULT_OUTPUT),
         force: ForceOpt = False,
+        check: CheckOpt = False,
     ) -> None:
-        generate(kit, config, output, force)
+        generate(kit, config, output, force, check)
 
     command.__doc__ = kit.summary
     command.__name__ = kit.command.replace("-", "_")

@@ -107,3 +107,35 @@ def kit_folders(path: Path) -> list[Path]:
     if not found:
         raise OutputError(f"{path}: holds no mdegen kit (no {SUMS_NAME} in it or in a folder below it)")
     return found
+
+
+def differences(folder: Path, files) -> list[str]:
+    """What writing ``files`` (OutputFile: path, data) to ``folder`` would change, one text per file
+    as diff writes it: a unified diff for text, one line for binary files, added and removed files."""
+    import difflib
+
+    wanted = {f.path: f.data for f in files}
+    present = {p.relative_to(folder).as_posix(): p for p in sorted(folder.rglob("*")) if p.is_file()} \
+        if folder.is_dir() else {}
+    out = []
+    for path in sorted(set(wanted) | set(present), key=lambda p: PurePosixPath(p).parts):
+        old = present[path].read_bytes() if path in present else None
+        new = wanted.get(path)
+        if old == new:
+            continue
+        label_old = f"a/{path}" if old is not None else "/dev/null"
+        label_new = f"b/{path}" if new is not None else "/dev/null"
+        try:
+            if b"\0" in (old or b"") or b"\0" in (new or b""):
+                raise UnicodeDecodeError("utf-8", b"", 0, 1, "NUL bytes: a binary (or UTF-16) file")
+            old_text = [] if old is None else old.decode("utf-8-sig").splitlines(keepends=True)
+            new_text = [] if new is None else new.decode("utf-8-sig").splitlines(keepends=True)
+        except UnicodeDecodeError:
+            out.append(f"Binary files {label_old} and {label_new} differ\n")
+            continue
+        if old is not None and new is not None and old_text == new_text:
+            out.append(f"Files {label_old} and {label_new} differ in encoding or line ends only\n")
+            continue
+        diff = "".join(difflib.unified_diff(old_text, new_text, label_old, label_new))
+        out.append(diff if diff.endswith("\n") else diff + "\n")
+    return out

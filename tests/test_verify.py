@@ -66,3 +66,21 @@ def test_a_kit_committed_and_cloned_with_autocrlf_verifies(kit, tmp_path, capsys
     git("commit", "-q", "-m", "release", cwd=repo)
     git("clone", "-q", str(repo), str(tmp_path / "clone"), cwd=tmp_path)
     assert cli.main(["verify", str(tmp_path / "clone" / "gpo")]) == 0, capsys.readouterr().out
+
+
+def test_check_writes_nothing_and_exits_1_when_the_output_would_change(tmp_path, capsys):
+    cfg = scenarios.materialise(scenarios.ROOT / "downlevel", tmp_path / "cfg")
+    out = tmp_path / "out"
+    assert cli.main(["gpo", "-c", str(cfg), "-o", str(out), "--check"]) == 1        # nothing there yet
+    assert not out.exists()
+    assert cli.main(["gpo", "-c", str(cfg), "-o", str(out)]) == 0
+    capsys.readouterr()
+    assert cli.main(["gpo", "-c", str(cfg), "-o", str(out), "--check"]) == 0
+    assert "up to date" in capsys.readouterr().out
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace("device_tag: Legacy", "device_tag: Legacy2"), encoding="utf-8")
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert cli.main(["gpo", "-c", str(cfg), "-o", str(out), "--check"]) == 1
+    printed = capsys.readouterr().out
+    assert "--- a/HANDOFF.md" in printed and "+++ b/HANDOFF.md" in printed and "Legacy2" in printed
+    assert "Binary files a/GPOs/" in printed and "registry.pol" in printed
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before      # nothing written
