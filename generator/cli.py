@@ -273,6 +273,67 @@ def verify(
 _VERIFY_EPILOG = "Examples:\n\n  mdegen verify output/gpo\n\n  mdegen verify output"
 
 
+# --- build ----------------------------------------------------------------------------------------
+
+
+def build(
+    configs: Annotated[list[Path], typer.Option("-c", "--config", help="A config file; repeat for many (one "
+                                                "release folder each).")],
+    output: OutputOpt = Path(DEFAULT_OUTPUT),
+    force: ForceOpt = False,
+    as_zip: Annotated[bool, typer.Option("--zip", help="Also write <release>.zip, reproducible (same inputs, same "
+                                         "bytes).")] = False,
+    check: CheckOpt = False,
+) -> None:
+    """Build every kit of each config into one versioned, checksummed release folder
+    <organization>-<version>/ under the output folder."""
+    from generator import integrity, release, writer
+    from generator.errors import MdegenError
+
+    failed, changed, done = [], 0, 0
+    for config in configs:
+        try:
+            rel = release.build_release(config, now=_now())
+            _warn(rel.warnings)
+            folder = output / rel.name
+            if check:
+                differences = integrity.differences(folder, rel.files)
+                if differences:
+                    typer.echo("".join(differences), nl=False)
+                    changed += 1
+                state = f"{len(differences)} file(s) would change" if differences else "up to date"
+            else:
+                writer.write_kit(output, rel.name, list(rel.files), force=force)
+                if as_zip:
+                    writer.write_file(output / f"{rel.name}.zip", release.zip_bytes(rel, rel_date(config)))
+                state = f"wrote {len(rel.files)} files"
+        except MdegenError as exc:
+            failed.append(config)
+            typer.echo(f"build {config}: FAILED: {exc}", err=True)
+            continue
+        done += 1
+        left_out = f"; left out: {', '.join(c for c, _ in rel.skipped)}" if rel.skipped else ""
+        typer.echo(f"build {config}: {folder} ({', '.join(rel.kits)}){left_out}: {state}", err=True)
+    typer.echo(f"{done} of {len(configs)} config(s) built" + (f", {len(failed)} failed" if failed else "")
+               + (f", {changed} would change" if check and changed else ""), err=True)
+    if failed:
+        raise typer.Exit(code=2)
+    if changed:
+        raise typer.Exit(code=1)
+
+
+def rel_date(config: Path):
+    """The release date of an already loaded config (for the zip's time stamps)."""
+    from generator.config import load
+
+    return load(config).release.date
+
+
+_BUILD_EPILOG = ("Examples:\n\n  mdegen build -c mdegen.yaml -o releases\n\n"
+                 "  mdegen build -c tenants/a.yaml -c tenants/b.yaml -o releases --zip\n\n"
+                 "  mdegen build -c mdegen.yaml -o releases --check")
+
+
 # --- generating commands: one per kit of the registry ---------------------------------------------
 
 
@@ -325,6 +386,7 @@ def make_app(registry: tuple[Kit, ...] | None = None) -> typer.Typer:
     app.command(epilog=_VALIDATE_EPILOG)(validate)
     app.command(epilog=_INSPECT_EPILOG)(inspect)
     app.command(epilog=_VERIFY_EPILOG)(verify)
+    app.command(epilog=_BUILD_EPILOG)(build)
     for kit in registry:
         epilog = (f"Example:\n\n  mdegen {kit.command} -c mdegen.yaml -o output\n\n"
                   f"  writes output/{kit.name}/: {kit.writes}")

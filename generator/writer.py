@@ -39,14 +39,16 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def manifest_bytes(kit: str, config: Config, files: Iterable[OutputFile]) -> bytes:
-    """manifest.json: deterministic (sorted keys, no time stamps but the release date), LF line ends."""
+def manifest_bytes(kit: str, config: Config, files: Iterable[OutputFile], extra: dict | None = None) -> bytes:
+    """manifest.json: deterministic (sorted keys, no time stamps but the release date), LF line ends.
+    ``extra`` adds facts of a release (its config's hash, its input packages)."""
     doc = {
         "generator": GENERATOR_MARK,
         "generator_version": __version__,
         "kit": kit,
         "organization": config.organization,
         "release": {"version": config.release.version, "date": config.release.date.isoformat()},
+        **(extra or {}),
         "files": [{"path": f.path, "size": len(f.data), "sha256": sha256_hex(f.data)} for f in files],
     }
     return (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
@@ -57,7 +59,7 @@ def sums_bytes(files: Iterable[OutputFile]) -> bytes:
     return "".join(f"{sha256_hex(f.data)}  {f.path}\n" for f in files).encode("utf-8")
 
 
-def finish_kit(kit: str, config: Config, files: list[OutputFile]) -> list[OutputFile]:
+def finish_kit(kit: str, config: Config, files: list[OutputFile], extra: dict | None = None) -> list[OutputFile]:
     """Add manifest.json and SHA256SUMS to a kit's files (sorted by path, duplicates refused)."""
     seen: dict[str, str] = {}
     for f in files:
@@ -69,7 +71,7 @@ def finish_kit(kit: str, config: Config, files: list[OutputFile]) -> list[Output
         seen[folded] = f.path
     files = [*files, OutputFile(GITATTRIBUTES_NAME, GITATTRIBUTES)]
     ordered = sorted(files, key=lambda f: PurePosixPath(f.path).parts)
-    manifest = OutputFile(MANIFEST_NAME, manifest_bytes(kit, config, ordered))
+    manifest = OutputFile(MANIFEST_NAME, manifest_bytes(kit, config, ordered, extra))
     with_manifest = ordered + [manifest]
     return with_manifest + [OutputFile(SUMS_NAME, sums_bytes(with_manifest))]
 
@@ -253,4 +255,23 @@ def _replace(output: Path, kit: str, target: Path, files: list[OutputFile]) -> N
             _remove(retired)
     except BaseException:
         _remove(staging)
+        raise
+
+
+def write_file(path: Path, data: bytes) -> None:
+    """One file written whole: into a temporary file beside it, then renamed over it, so a kill
+    leaves the previous file or none, never a part."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
         raise

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 
 import pytest
 
 import scenarios
+from gitcopy import GIT, commit_and_clone
 from generator import cli, writer
 
 
@@ -53,19 +52,10 @@ def test_a_folder_without_a_kit_exits_2(tmp_path, capsys):
     assert "holds no mdegen kit" in capsys.readouterr().err
 
 
-@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+@pytest.mark.skipif(GIT is None, reason="git is not installed")
 def test_a_kit_committed_and_cloned_with_autocrlf_verifies(kit, tmp_path, capsys):
-    repo = kit.parent
-
-    def git(*args, cwd):
-        subprocess.run(["git", "-c", "core.autocrlf=true", "-c", "user.name=t", "-c", "user.email=t@t", *args],
-                       cwd=cwd, check=True, capture_output=True)
-
-    git("init", "-q", cwd=repo)
-    git("add", "-A", cwd=repo)
-    git("commit", "-q", "-m", "release", cwd=repo)
-    git("clone", "-q", str(repo), str(tmp_path / "clone"), cwd=tmp_path)
-    assert cli.main(["verify", str(tmp_path / "clone" / "gpo")]) == 0, capsys.readouterr().out
+    clone = commit_and_clone(kit.parent, tmp_path / "clone")
+    assert cli.main(["verify", str(clone / "gpo")]) == 0, capsys.readouterr().out
 
 
 def test_check_writes_nothing_and_exits_1_when_the_output_would_change(tmp_path, capsys):

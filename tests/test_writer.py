@@ -9,6 +9,7 @@ import subprocess
 import pytest
 
 from generator import config, writer
+from gitcopy import GIT, commit_and_clone
 from generator.artifacts import OutputFile
 from generator.errors import OutputError
 
@@ -271,10 +272,7 @@ def test_read_only_leftovers_are_removed_too(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["gpo"]
 
 
-_GIT = shutil.which("git")
-
-
-@pytest.mark.skipif(_GIT is None, reason="git is not installed")
+@pytest.mark.skipif(GIT is None, reason="git is not installed")
 @pytest.mark.parametrize("with_attributes", [True, False])
 def test_a_kit_survives_git_with_autocrlf(tmp_path, with_attributes):
     """Committed and checked out again with core.autocrlf=true (Git for Windows' default), a kit
@@ -284,16 +282,7 @@ def test_a_kit_survives_git_with_autocrlf(tmp_path, with_attributes):
         files = [f for f in files if f.path != writer.GITATTRIBUTES_NAME]
     repo = tmp_path / "repo"
     writer.write_kit(repo, "gpo", files)
-
-    def git(*args, cwd):
-        subprocess.run([_GIT, "-c", "core.autocrlf=true", "-c", "user.name=t", "-c", "user.email=t@t", *args],
-                       cwd=cwd, check=True, capture_output=True)
-
-    git("init", "-q", cwd=repo)
-    git("add", "-A", cwd=repo)
-    git("commit", "-q", "-m", "release", cwd=repo)
-    git("clone", "-q", str(repo), str(tmp_path / "clone"), cwd=tmp_path)
-    kit = tmp_path / "clone" / "gpo"
+    kit = commit_and_clone(repo, tmp_path / "clone") / "gpo"
     lines = (kit / "SHA256SUMS").read_text(encoding="utf-8").splitlines()
     intact = all(writer.sha256_hex((kit / line.split("  ", 1)[1]).read_bytes()) == line.split("  ", 1)[0]
                  for line in lines if line.split("  ", 1)[1] != writer.GITATTRIBUTES_NAME or with_attributes)
