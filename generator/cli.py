@@ -305,7 +305,7 @@ def build(
             else:
                 writer.write_kit(output, rel.name, list(rel.files), force=force)
                 if as_zip:
-                    writer.write_file(output / f"{rel.name}.zip", release.zip_bytes(rel, rel_date(config)))
+                    writer.write_file(output / f"{rel.name}.zip", release.zip_bytes(rel))
                 state = f"wrote {len(rel.files)} files"
         except MdegenError as exc:
             failed.append(config)
@@ -320,13 +320,6 @@ def build(
         raise typer.Exit(code=2)
     if changed:
         raise typer.Exit(code=1)
-
-
-def rel_date(config: Path):
-    """The release date of an already loaded config (for the zip's time stamps)."""
-    from generator.config import load
-
-    return load(config).release.date
 
 
 _BUILD_EPILOG = ("Examples:\n\n  mdegen build -c mdegen.yaml -o releases\n\n"

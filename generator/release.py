@@ -44,6 +44,7 @@ class Release:
     kits: tuple[str, ...]                   # the kits it holds
     skipped: tuple[tuple[str, str], ...]    # (kit command, why not)
     warnings: tuple[str, ...]
+    date: dt.date                           # the release date: the zip's time stamps
 
 
 def release_name(organization: str, version: str) -> str:
@@ -108,13 +109,13 @@ def build_release(config_path: Path, *, now: dt.datetime) -> Release:
     finished = writer.finish_kit("release", project.config, files, extra)
     name = release_name(project.organization, project.release_version)
     return Release(name=name, files=tuple(finished), kits=tuple(k.name for k in built),
-                   skipped=tuple(skipped), warnings=tuple(warnings))
+                   skipped=tuple(skipped), warnings=tuple(warnings), date=project.release_date)
 
 
-def zip_bytes(release: Release, release_date: dt.date) -> bytes:
+def zip_bytes(release: Release) -> bytes:
     """A reproducible zip of the release: entries sorted, every time stamp the release date,
     fixed permissions, the same compression: the same inputs give the same bytes."""
-    stamp = (max(release_date.year, 1980), release_date.month, release_date.day, 0, 0, 0)
+    stamp = (max(release.date.year, 1980), release.date.month, release.date.day, 0, 0, 0)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as z:
         for f in sorted(release.files, key=lambda f: f.path):
