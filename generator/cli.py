@@ -278,7 +278,7 @@ _VERIFY_EPILOG = "Examples:\n\n  mdegen verify output/gpo\n\n  mdegen verify out
 
 def build(
     configs: Annotated[list[Path], typer.Option("-c", "--config", help="A config file; repeat for many (one "
-                                                "release folder each).")],
+                                                "release folder each).")] = [Path(DEFAULT_CONFIG_NAME)],  # noqa: B006
     output: OutputOpt = Path(DEFAULT_OUTPUT),
     force: ForceOpt = False,
     as_zip: Annotated[bool, typer.Option("--zip", help="Also write <release>.zip, reproducible (same inputs, same "
