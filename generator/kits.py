@@ -34,6 +34,8 @@ class Kit:
     packages: tuple[str, ...]       # packages.<name> entries of the config it reads
     module: str                     # implementation: check(project), build(project)
     section: str | None = None      # its own config section (a field of config.Config), if any
+    audience: str = "admins"        # who it is handed to: the release index (generator/release.py)
+    order: int = 1                  # 1: a way on; 2: the way off, used only for servers that leave
 
     def implementation(self) -> ModuleType:
         return importlib.import_module(self.module)
@@ -67,6 +69,7 @@ GPO = Kit(
     label="GPO",
     packages=("onboarding", "offboarding", *AGENT_PACKAGES, "defenderdt_offboarding"),
     module="generator.builders.gpo",
+    audience="Active Directory admins",
 )
 
 SCCM = Kit(
@@ -78,6 +81,7 @@ SCCM = Kit(
     label="SCCM",
     packages=("onboarding", "offboarding", *AGENT_PACKAGES, "defenderdt_offboarding"),
     module="generator.builders.sccm",
+    audience="Configuration Manager admins",
 )
 
 VDI = Kit(
@@ -89,6 +93,7 @@ VDI = Kit(
     label="VDI",
     packages=("onboarding", "vdi", "offboarding"),
     module="generator.builders.vdi",
+    audience="VDI image builders",
     section="vdi",
 )
 
@@ -101,6 +106,7 @@ DOWNLEVEL = Kit(
     label="downlevel",
     packages=("onboarding", *AGENT_PACKAGES),
     module="generator.builders.downlevel",
+    audience="whoever installs down-level servers by hand or by RMM",
     section="downlevel",
 )
 
@@ -113,6 +119,8 @@ OFFBOARD = Kit(
     label="offboard",
     packages=("onboarding", "offboarding", "vdi", *AGENT_PACKAGES, "defenderdt_offboarding"),
     module="generator.builders.offboard",
+    audience="whoever takes servers off, only when they are to leave",
+    order=2,
 )
 
 KITS: tuple[Kit, ...] = (GPO, SCCM, VDI, DOWNLEVEL, OFFBOARD)

@@ -25,6 +25,19 @@ def kind_of(payload: Payload) -> str:
     return ext
 
 
+def argv_quoted(value: str) -> str:
+    """``value`` as one argument of a Windows command line (CommandLineToArgvW's rules, which
+    powershell.exe -File and Task Scheduler follow): quoted where it holds white space, backslashes
+    before the closing quote doubled. A double quote inside is refused: no value mdegen passes may
+    hold one (device tags and names are checked for it)."""
+    if '"' in value:
+        raise ValueError(f"{value!r} holds a double quote, which a command-line argument cannot carry here")
+    if value and not any(c.isspace() for c in value):
+        return value
+    trailing = len(value) - len(value.rstrip("\\"))
+    return '"' + value + "\\" * trailing + '"'
+
+
 def arguments(payload: Payload, folder: str, *, always_quote: bool = False) -> str:
     """The payload's arguments with HERE replaced by ``folder`` (ending in a backslash). A path is
     quoted after its option's colon (``-File:"..."``), which Windows' argument rules read as the
@@ -34,7 +47,8 @@ def arguments(payload: Payload, folder: str, *, always_quote: bool = False) -> s
         if HERE in arg:
             prefix, rest = arg.split(HERE, 1)
             path = folder + rest
-            out.append(f'{prefix}"{path}"' if always_quote or " " in path else prefix + path)
+            # %~dp0 (always_quote) is cmd.exe's, quoted whatever it expands to.
+            out.append(f'{prefix}"{path}"' if always_quote else prefix + argv_quoted(path))
         else:
             out.append(arg)
     return " ".join(out)
@@ -45,8 +59,7 @@ def task_command(payload: Payload, share: str) -> tuple[str, str]:
     path = share + "\\" + payload.command
     args = arguments(payload, share + "\\")
     if kind_of(payload) == "ps1":
-        quoted = f'"{path}"' if " " in path else path
-        return POWERSHELL, " ".join(a for a in (POWERSHELL_OPTIONS, quoted, args) if a)
+        return POWERSHELL, " ".join(a for a in (POWERSHELL_OPTIONS, argv_quoted(path), args) if a)
     return path, args
 
 

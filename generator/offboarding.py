@@ -58,7 +58,7 @@ def unified_parts(agent_files: dict, portal_offboarding, offboarding_payload: pa
         "status_key": hklm_path(STATUS_KEY),
     }
     wrapper = text_file(render_powershell("offboard/Uninstall-MdeUnifiedAgent.ps1.j2", context), bom=True)
-    return payloads.HostedFile(UNINSTALL_UNIFIED_NAME, wrapper), script, off
+    return payloads.HostedFile(UNINSTALL_UNIFIED_NAME, wrapper, by_mdegen=True), script, off
 
 
 def mma_parts(workspace_id: str) -> tuple[payloads.HostedFile, payloads.HostedFile]:
@@ -67,8 +67,21 @@ def mma_parts(workspace_id: str) -> tuple[payloads.HostedFile, payloads.HostedFi
               "uninstall_keys": UNINSTALL_KEYS}
     remove = render_powershell("offboard/Remove-MdeMmaWorkspace.ps1.j2", common)
     uninstall = render_powershell("offboard/Uninstall-MdeMma.ps1.j2", common)
-    return (payloads.HostedFile(REMOVE_WORKSPACE_NAME, text_file(remove, bom=True)),
-            payloads.HostedFile(UNINSTALL_MMA_NAME, text_file(uninstall, bom=True)))
+    return (payloads.HostedFile(REMOVE_WORKSPACE_NAME, text_file(remove, bom=True), by_mdegen=True),
+            payloads.HostedFile(UNINSTALL_MMA_NAME, text_file(uninstall, bom=True), by_mdegen=True))
+
+
+def missing_for_way_off(agent: str, *, agent_files: dict, portal_offboarding, workspace_id: str | None) -> list[str]:
+    """The config fields a down-level agent's way off needs and the config lacks, in the order an
+    admin adds them; [] when it can be built."""
+    if agent == releases.DEFENDERDT:
+        return [f"packages.{f}" for f in ("defenderdt", "defenderdt_offboarding") if f not in agent_files]
+    if agent == releases.UNIFIED:
+        return ((["packages.unified_script"] if "unified_script" not in agent_files else [])
+                + (["packages.offboarding"] if portal_offboarding is None else []))
+    if agent == releases.MMA:
+        return [] if workspace_id else ["downlevel.workspace_id"]
+    return []
 
 
 def target_offboarding(agent: str | None, *, agent_files: dict, portal_offboarding,
@@ -76,22 +89,19 @@ def target_offboarding(agent: str | None, *, agent_files: dict, portal_offboardi
     """The way off a route can run unattended for a down-level target (the GPO kit's offboarding
     GPO, the SCCM kit's offboarding package): DefenderDT -Offboard, Uninstall-MdeUnifiedAgent.ps1,
     Remove-MdeMmaWorkspace.ps1 (only the workspace; the agent's removal stays a decision by hand).
-    None when the packages it needs are not configured."""
+    None when the packages it needs are not configured (missing_for_way_off)."""
+    if agent is None or missing_for_way_off(agent, agent_files=agent_files, portal_offboarding=portal_offboarding,
+                                            workspace_id=workspace_id):
+        return None
     if agent == releases.DEFENDERDT:
-        if "defenderdt" not in agent_files or "defenderdt_offboarding" not in agent_files:
-            return None
         tool, blob, until = defenderdt_parts(agent_files)
         return payloads.defenderdt_offboarding(tool, blob, uninstall=False, valid_until=until)
     if agent == releases.UNIFIED:
-        if "unified_script" not in agent_files or portal_offboarding is None or offboarding_payload is None:
-            return None
         wrapper, script, off = unified_parts(agent_files, portal_offboarding, offboarding_payload)
         return payloads.script_offboarding(wrapper, (script, off), agent=releases.UNIFIED,
                                            exit_codes=payloads.UNIFIED_OFFBOARDING_EXIT_CODES,
                                            valid_until=offboarding_payload.valid_until)
     if agent == releases.MMA:
-        if not workspace_id:
-            return None
         remove, _ = mma_parts(workspace_id)
         return payloads.script_offboarding(remove, (), agent=releases.MMA,
                                            exit_codes=payloads.MMA_OFFBOARDING_EXIT_CODES, valid_until=None)

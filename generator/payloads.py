@@ -27,6 +27,7 @@ class HostedFile:
 
     name: str
     data: bytes
+    by_mdegen: bool = False             # mdegen's own script, not one of Microsoft's files
 
     @property
     def sha256(self) -> str:

@@ -18,7 +18,6 @@ from dataclasses import field as default_field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from generator import offboarding as offboarding_mod
 from generator import payloads, portal, releases
 from generator.config import DEFAULT_TARGET_NAME, Config, Settings, Target
 from generator.config import load as load_config
@@ -121,9 +120,8 @@ def missing_ways_off(project: "Project", what: str) -> list[str]:
     the config offboards: the packages their way off needs are not configured."""
     if project.offboarding is None and "defenderdt_offboarding" not in project.agent_files:
         return []
-    needs = {releases.DEFENDERDT: "packages.defenderdt_offboarding", releases.UNIFIED: "packages.offboarding",
-             releases.MMA: "downlevel.workspace_id"}
-    return [f"target {t.name!r}: no offboarding {what} for its {t.agent} agent: configure {needs[t.agent]}"
+    return [f"target {t.name!r}: no offboarding {what} for its {t.agent} agent: configure "
+            f"{project.missing_for_way_off(t)[0]}"
             for t in project.targets if t.agent is not None and t.offboarding is None]
 
 
@@ -229,6 +227,14 @@ class Project:
     def guid(self, *parts: str) -> uuid.UUID:
         return stable_guid(self.config.organization, *parts)
 
+    def missing_for_way_off(self, target: ResolvedTarget) -> list[str]:
+        """The config fields ``target``'s way off needs and this config lacks (generator/offboarding.py)."""
+        from generator import offboarding     # the agents' readers and templates: only where agents are
+
+        return offboarding.missing_for_way_off(
+            target.agent, agent_files=self.agent_files, portal_offboarding=self.offboarding,
+            workspace_id=self.config.downlevel.workspace_id if self.config.downlevel else None)
+
 
 # --- loading ----------------------------------------------------------------------------------
 
@@ -325,7 +331,7 @@ def _agent_payload(config: Config, agent: str, settings: Settings, chosen: tuple
             organization=config.organization, release=config.release.version,
             files=[(f.name, f.sha256) for f in (script, msi, cmd)], install_script=script.name,
             onboarding_script=cmd.name, local_folder=payloads.UNIFIED_LOCAL_FOLDER,
-            log_share=downlevel.log_share if downlevel else None))
+            log_share=downlevel.log_share if downlevel else None), by_mdegen=True)
         return payloads.unified_onboarding(wrapper, script, msi, cmd, settings)
     if agent == releases.MMA:
         setup = agent_files.get("mma_setup")
@@ -340,7 +346,7 @@ def _agent_payload(config: Config, agent: str, settings: Settings, chosen: tuple
             workspace_id=downlevel.workspace_id, cloud_type=mma_cloud_type(config, onboarding),
             proxy_url=downlevel.proxy, proxy_user=downlevel.proxy_user, setup_name=hosted_setup.name,
             setup_sha256=hosted_setup.sha256, local_folder=payloads.MMA_LOCAL_FOLDER,
-            embedded_key=key, embedded_password=password))
+            embedded_key=key, embedded_password=password), by_mdegen=True)
         # System Center Endpoint Protection runs on 2008 R2 and 2012 R2; 2016 has Defender Antivirus.
         scep = any(r.key in SCEP_RELEASES for r in chosen)
         return payloads.mma_onboarding(installer, hosted_setup, scep=scep)
@@ -521,10 +527,15 @@ def resolve(config: Config, *, source: str = "<config>", packages: dict[str, Por
     if config.targets:
         targets = tuple(resolve_target(t, config.settings, index=i, onboarding=onboarding, agent_payload=agent_payload)
                         for i, t in enumerate(config.targets))
-        workspace = config.downlevel.workspace_id if config.downlevel else None
-        targets = tuple(t if t.agent is None else dataclasses.replace(t, offboarding=offboarding_mod.target_offboarding(
-            t.agent, agent_files=agent_files, portal_offboarding=offboarding, offboarding_payload=offboarding_payload,
-            workspace_id=workspace)) for t in targets)
+        if any(t.agent for t in targets):
+            # Each down-level target's way off, resolved with it (the agents' readers and templates
+            # load only for configs with agents).
+            from generator.offboarding import target_offboarding
+
+            workspace = config.downlevel.workspace_id if config.downlevel else None
+            targets = tuple(t if t.agent is None else dataclasses.replace(t, offboarding=target_offboarding(
+                t.agent, agent_files=agent_files, portal_offboarding=offboarding,
+                offboarding_payload=offboarding_payload, workspace_id=workspace)) for t in targets)
     else:
         targets = (resolve_target(Target(name=DEFAULT_TARGET_NAME), config.settings, onboarding=onboarding),)
     notes = list(warnings)

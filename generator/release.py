@@ -27,14 +27,6 @@ from generator.handoff import handoff_file
 from generator.templating import markdown_cell
 
 CONFIG_NAME = "mdegen.yaml"
-# Who each kit is for and in which order it is used; the index of HANDOFF.md.
-_AUDIENCE = {
-    "gpo": ("Active Directory admins", 1),
-    "sccm": ("Configuration Manager admins", 1),
-    "vdi": ("VDI image builders", 1),
-    "downlevel": ("whoever installs down-level servers by hand or by RMM", 1),
-    "offboard": ("whoever takes servers off, only when they are to leave", 2),
-}
 
 
 @dataclass(frozen=True)
@@ -65,7 +57,7 @@ def _package_facts(project) -> list[dict]:
         pkg = getattr(project, which)
         if pkg is not None:
             facts.append({"field": f"packages.{which}", "file": pkg.source.name, "kind": pkg.kind.value,
-                          "sha256": hashlib.sha256(pkg.source.read_bytes()).hexdigest(),
+                          "sha256": pkg.sha256,
                           "org_id": pkg.facts.org_id, "version": pkg.facts.version,
                           "expires": pkg.facts.expiration.isoformat() if pkg.facts.expiration else None})
     for which, f in sorted(project.agent_files.items()):
@@ -99,12 +91,13 @@ def build_release(config_path: Path, *, now: dt.datetime) -> Release:
         raise ConfigError("no kit can be built from it: " + "; ".join(f"{c}: {why}" for c, why in skipped),
                           path=str(config_path))
     rows = [{"name": k.name, "label": k.label, "summary": markdown_cell(_what(k.summary)),
-             "audience": _AUDIENCE.get(k.name, ("admins", 1))[0], "order": _AUDIENCE.get(k.name, ("", 1))[1]}
+             "audience": k.audience, "order": k.order}
             for k in built]
     files.append(handoff_file("release/HANDOFF.md.j2", project, kits=rows,
                               skipped=[{"command": c, "why": markdown_cell(w)} for c, w in skipped]))
-    files.append(OutputFile(CONFIG_NAME, config_path.read_bytes()))
-    extra = {"config_sha256": hashlib.sha256(config_path.read_bytes()).hexdigest(),
+    config_bytes = config_path.read_bytes()
+    files.append(OutputFile(CONFIG_NAME, config_bytes))
+    extra = {"config_sha256": hashlib.sha256(config_bytes).hexdigest(),
              "kits": [k.name for k in built], "packages": _package_facts(project)}
     finished = writer.finish_kit("release", project.config, files, extra)
     name = release_name(project.organization, project.release_version)

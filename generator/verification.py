@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from generator import offboarding, payload_scripts, payloads, policy, prerequisites
+from generator.launch import POWERSHELL_OPTIONS, argv_quoted
 from generator.policy import hklm_path
 from generator.templating import render_powershell, text_file
 
@@ -209,19 +210,6 @@ def command(*, name: str, settings, agent: str | None, org_id: str | None, relea
         workspace_id=workspace_id, expect=expect)])
 
 
-def argv_quoted(value: str) -> str:
-    """``value`` as one argument of a Windows command line (CommandLineToArgvW's rules, which
-    powershell.exe -File and Task Scheduler follow): quoted where it holds white space, backslashes
-    before the closing quote doubled. A double quote inside is refused: no value mdegen passes may
-    hold one (device tags and names are checked for it)."""
-    if '"' in value:
-        raise ValueError(f"{value!r} holds a double quote, which a command-line argument cannot carry here")
-    if value and not any(c.isspace() for c in value):
-        return value
-    trailing = len(value) - len(value.rstrip("\\"))
-    return '"' + value + "\\" * trailing + '"'
-
-
 def task_arguments(*, script_path: str, name: str, settings, agent: str | None, org_id: str | None, release: str,
                    workspace_id: str | None = None, result_path: str) -> str:
     """The arguments of a task that runs the script with powershell.exe -File (no PowerShell
@@ -229,7 +217,7 @@ def task_arguments(*, script_path: str, name: str, settings, agent: str | None, 
     under -File a separate value that starts with a dash would be read as a parameter name."""
     pairs = _pairs(argv_quoted, name=name, settings=settings, agent=agent, org_id=org_id, release=release,
                    workspace_id=workspace_id, expect="Onboarded") + [("-ResultPath", argv_quoted(result_path))]
-    return " ".join(["-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass", "-File", argv_quoted(script_path),
+    return " ".join([POWERSHELL_OPTIONS, argv_quoted(script_path),
                      *(f"{n}:{v}" for n, v in pairs)])
 
 

@@ -45,8 +45,6 @@ from generator.targeting import wmi_filter_for
 from generator.templating import markdown_cell, render, text_file
 
 TASK_AUTHOR = "mdegen"
-# mdegen's own scripts on the share (the rest are Microsoft's files).
-MDEGEN_SCRIPT_PREFIXES = ("Install-Mde", "Uninstall-Mde", "Remove-Mde", "Test-Mde")
 RESULTS_SHARE_EXAMPLE = r"\\<server>\MDE-Results$"     # a share of the admin's own, named in the handoff
 
 # What the admin does about each of the portal script's error ids when the GPO task runs it.
@@ -233,9 +231,9 @@ def _share_files(project: Project, agent_offs: list[tuple[ResolvedTarget, GpoDef
         by_name[f.name] = f
     hosted = list(by_name.values())
     # The verification script too, for a GPO task that collects results (see the handoff).
-    hosted.append(HostedFile(verification.SCRIPT_NAME, verification.render_script()))
+    hosted.append(HostedFile(verification.SCRIPT_NAME, verification.render_script(), by_mdegen=True))
     files = [OutputFile(f"share/{f.name}", f.data) for f in hosted]
-    mdegen_names = [f.name for f in hosted if f.name.startswith(MDEGEN_SCRIPT_PREFIXES) and f.name.endswith(".ps1")]
+    mdegen_names = [f.name for f in hosted if f.by_mdegen]
     text = render("gpo/share-README.txt.j2", share=project.share, names=[f.name for f in hosted],
                   mdegen_names=mdegen_names,
                   organization=project.organization, release=project.release_version)
@@ -294,8 +292,7 @@ def handoff(project: Project, gpos: list[tuple[ResolvedTarget | None, GpoDefinit
             "has_pol": any(part.block_id == gpo_backup.REGISTRY_CSE for part in gpo.parts),
             "agent": t.agent,
             "runs": payload_title(t.onboarding),
-            "task_command": launch.task_command(t.onboarding, project.share)[0],
-            "task_arguments": launch.task_command(t.onboarding, project.share)[1],
+            **dict(zip(("task_command", "task_arguments"), launch.task_command(t.onboarding, project.share))),
             "log": t.onboarding.log,
             "proxy_user": project.config.downlevel is not None and project.config.downlevel.proxy_user is not None,
             "agent_policy": [{"key": hklm_path(v.key), "name": v.name, "data": v.data} for v in t.onboarding.policy],

@@ -41,7 +41,6 @@ from generator.offboarding import (
 from generator.project import Project
 from generator.templating import markdown_cell
 
-_NEEDS = {releases.DEFENDERDT: ("defenderdt", "defenderdt_offboarding"), releases.UNIFIED: ("unified_script",)}
 _DEFENDERDT_OFF_ADVICE = {**DEFENDERDT, 3: "nothing: the server is not onboarded",
                           300: "see the tool's log; check connectivity", 301: "check the folder holds the .offboarding file",
                           302: "download a new offboarding package of your tenant (it expires after seven days)",
@@ -55,19 +54,12 @@ def _portal_needed(project: Project) -> bool:
 
 def check(project: Project) -> list[str]:
     for t in project.targets:
-        if t.agent is None:
-            continue
-        for field in _NEEDS.get(t.agent, ()):
-            if field not in project.agent_files:
-                raise ConfigError(f"is required for offboarding target {t.name!r} (agent: {t.agent})",
-                                  path=project.source, field=f"packages.{field}")
-        if t.agent == releases.UNIFIED and project.offboarding is None:
-            raise ConfigError(f"is required for offboarding target {t.name!r} (agent: unified): install.ps1 "
-                              "-Uninstall runs the portal's offboarding script", path=project.source,
-                              field="packages.offboarding")
-        if t.agent == releases.MMA and (project.config.downlevel is None or not project.config.downlevel.workspace_id):
-            raise ConfigError(f"is required for offboarding target {t.name!r} (agent: mma)", path=project.source,
-                              field="downlevel.workspace_id")
+        missing = project.missing_for_way_off(t) if t.agent is not None else []
+        if missing:
+            why = (": install.ps1 -Uninstall runs the portal's offboarding script"
+                   if missing[0] == "packages.offboarding" else "")
+            raise ConfigError(f"is required for offboarding target {t.name!r} (agent: {t.agent}){why}",
+                              path=project.source, field=missing[0])
     if _portal_needed(project) and project.offboarding is None:
         raise ConfigError("is required for the offboard kit: the portal's offboarding package for Windows Server "
                           "2019 and later (Settings > Endpoints > Offboarding, Group Policy)", path=project.source,

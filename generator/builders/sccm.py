@@ -158,7 +158,6 @@ def onboarding_package(project: Project, target: ResolvedTarget) -> CmPackage:
         files.append((name, data))
         command = launch.program_command_line(payload, name)
     mode = target.passive_mode_text
-    disk_mb = max(1, -(-sum(len(data) for _, data in files) // (1024 * 1024)))
     return CmPackage(
         role="onboarding",
         target_name=target.name,
@@ -174,7 +173,7 @@ def onboarding_package(project: Project, target: ResolvedTarget) -> CmPackage:
             command_line=command,
             comment=_program_comment(payload, mode),
             estimated_run_minutes=RUN_MINUTES if payload.agent is None else AGENT_RUN_MINUTES,
-            estimated_disk_mb=disk_mb,
+            estimated_disk_mb=_disk_mb(files),
         ),
         files=tuple(files),
         collection=cm_collection_for(project, target),
@@ -218,6 +217,11 @@ def offboarding_package(project: Project) -> CmPackage | None:
 OFFBOARD_LAUNCHER = "MdeOffboardAgent.cmd"
 
 
+def _disk_mb(files: list[tuple[str, bytes]]) -> int:
+    """The package's EstimatedDiskSpace: its files' size in whole MB, rounded up, at least 1."""
+    return max(1, -(-sum(len(data) for _, data in files) // (1024 * 1024)))
+
+
 def _fitting(*forms: str) -> str:
     """The first form within the console's 127-character comment limit (the last one always is)."""
     limit = pdf_sms.PACKAGE_LIMITS["Comment"]
@@ -253,7 +257,7 @@ def agent_offboarding_packages(project: Project) -> list[tuple[ResolvedTarget, C
                 command_line=launch.program_command_line(payload, name),
                 comment=f"Offboards with {payload.command}; exit code = its own, unchanged",
                 estimated_run_minutes=AGENT_RUN_MINUTES,
-                estimated_disk_mb=max(1, -(-sum(len(d) for _, d in files) // (1024 * 1024))),
+                estimated_disk_mb=_disk_mb(files),
             ),
             files=tuple(files),
         )))
