@@ -273,6 +273,32 @@ def verify(
 _VERIFY_EPILOG = "Examples:\n\n  mdegen verify output/gpo\n\n  mdegen verify output"
 
 
+# --- diff -----------------------------------------------------------------------------------------
+
+
+def diff(
+    old: Annotated[Path, typer.Argument(help="The earlier release folder (or kit folder).")],
+    new: Annotated[Path, typer.Argument(help="The later release folder (or a folder of the same kit).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the difference as JSON, for tools.")] = False,
+) -> None:
+    """Show what changed between two releases in the terms an admin reviews: settings, targets and
+    portal packages of the config, then per kit the GPOs' policy values and tasks, WMI filter
+    queries, SCCM programs, collections and source hashes. Exit code 0 when the same, 1 when not."""
+    from generator import release_diff
+
+    difference = release_diff.compare(old, new)
+    if as_json:
+        typer.echo(json.dumps(difference.as_json(), indent=2, ensure_ascii=False))
+    else:
+        typer.echo(release_diff.format_text(difference), nl=False)
+    if not difference.same:
+        raise typer.Exit(code=1)
+
+
+_DIFF_EPILOG = ("Examples:\n\n  mdegen diff releases/Contoso-2026.1.0 releases/Contoso-2026.2.0\n\n"
+                "  mdegen diff --json old/gpo output/gpo")
+
+
 # --- build ----------------------------------------------------------------------------------------
 
 
@@ -380,6 +406,7 @@ def make_app(registry: tuple[Kit, ...] | None = None) -> typer.Typer:
     app.command(epilog=_INSPECT_EPILOG)(inspect)
     app.command(epilog=_VERIFY_EPILOG)(verify)
     app.command(epilog=_BUILD_EPILOG)(build)
+    app.command(epilog=_DIFF_EPILOG)(diff)
     for kit in registry:
         epilog = (f"Example:\n\n  mdegen {kit.command} -c mdegen.yaml -o output\n\n"
                   f"  writes output/{kit.name}/: {kit.writes}")
