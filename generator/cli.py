@@ -20,7 +20,7 @@ import typer
 
 from generator import __version__, kits
 from generator.defaults import DEFAULT_CONFIG_NAME, DEFAULT_OUTPUT
-from generator.errors import ConfigError, MdegenError, OutputError, PackageError
+from generator.errors import ConfigError, InventoryError, MdegenError, OutputError, PackageError
 from generator.kits import Kit
 
 
@@ -299,6 +299,64 @@ _DIFF_EPILOG = ("Examples:\n\n  mdegen diff releases/Contoso-2026.1.0 releases/C
                 "  mdegen diff --json old/gpo output/gpo")
 
 
+# --- plan -----------------------------------------------------------------------------------------
+
+
+def _write_folder(output: Path, name: str, config, files) -> Path:
+    """A plan or report folder, written as a kit is: whole, with manifest.json and SHA256SUMS."""
+    from generator import writer
+
+    return writer.write_kit(output, name, writer.finish_kit(name, config, files), force=True)
+
+
+def plan(
+    inventory: Annotated[Path, typer.Option("--inventory", help="The computers: an Active Directory export "
+                                            "(Get-ADComputer ... | Export-Csv, as the GPO handoff gives) or a "
+                                            "ConfigMgr export (as the SCCM handoff gives).")],
+    config: ConfigOpt = Path(DEFAULT_CONFIG_NAME),
+    output: OutputOpt = Path(DEFAULT_OUTPUT),
+    inactive_days: Annotated[int, typer.Option("--inactive-days", min=1, help="Leave out accounts with no logon "
+                                               "for more days than this.")] = 90,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", metavar="YYYY-MM-DD", help="The date inactivity is "
+                                                 "counted from (default: the newest logon in the inventory).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Show which computer of an inventory each target and route will reach, and which none reaches
+    and why; writes plan.csv, plan.html and plan.json to <output>/plan/."""
+    from generator import fleet_plan, inventory as inventory_mod, pages, project as project_mod
+    from generator.artifacts import OutputFile
+    from generator.formats import csv_table
+
+    day = _date_option("--as-of", as_of)
+    project = project_mod.load(config, packages=(), now=_now(), purpose="plan")
+    kind, computers = inventory_mod.read_inventory(inventory)
+    result = fleet_plan.plan(project, computers, inventory=inventory.name, inventory_kind=kind,
+                             inactive_days=inactive_days, as_of=day)
+    summary = result.summary()
+    files = [OutputFile("plan.csv", csv_table.dumps(fleet_plan.COLUMNS, [r.cells() for r in result.rows])),
+             OutputFile("plan.html", pages.plan_page(result)),
+             OutputFile("plan.json", (json.dumps(summary, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))]
+    folder = _write_folder(output, "plan", project.config, files)
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2, ensure_ascii=False))
+    else:
+        typer.echo(fleet_plan.format_summary(result), nl=False)
+        typer.echo(f"wrote {folder / 'plan.csv'}, plan.html and plan.json")
+
+
+def _date_option(option: str, value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)", param_hint=option) from None
+
+
+_PLAN_EPILOG = ("Examples:\n\n  mdegen plan -c mdegen.yaml --inventory inventory.csv -o output\n\n"
+                "  mdegen plan --inventory devices.csv --inactive-days 45 --json")
+
+
 # --- build ----------------------------------------------------------------------------------------
 
 
@@ -407,6 +465,7 @@ def make_app(registry: tuple[Kit, ...] | None = None) -> typer.Typer:
     app.command(epilog=_VERIFY_EPILOG)(verify)
     app.command(epilog=_BUILD_EPILOG)(build)
     app.command(epilog=_DIFF_EPILOG)(diff)
+    app.command(epilog=_PLAN_EPILOG)(plan)
     for kit in registry:
         epilog = (f"Example:\n\n  mdegen {kit.command} -c mdegen.yaml -o output\n\n"
                   f"  writes output/{kit.name}/: {kit.writes}")
@@ -428,7 +487,8 @@ def main(argv: list[str] | None = None) -> int:
     except MdegenError as exc:
         if _DEBUG or "--debug" in args:
             raise
-        kind = {ConfigError: "config error", PackageError: "package error", OutputError: "output error"}.get(type(exc), "error")
+        kind = {ConfigError: "config error", PackageError: "package error", OutputError: "output error",
+                InventoryError: "inventory error"}.get(type(exc), "error")
         typer.echo(f"mdegen: {kind}: {exc}", err=True)
         code = 2
     if argv is None:

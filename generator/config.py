@@ -248,6 +248,19 @@ def _object_name(v: str) -> str:
 
 
 ObjectName = Annotated[str, AfterValidator(_object_name)]
+
+_DN = re.compile(r"^(?:OU|CN|DC)=[^,=+<>#;\\\"\x00-\x1f]+(?:,\s?(?:OU|CN|DC)=[^,=+<>#;\\\"\x00-\x1f]+)*$", re.IGNORECASE)
+
+
+def _distinguished_name(v: str) -> str:
+    """An OU's distinguished name, as Get-ADComputer's DistinguishedName ends with it."""
+    if not _DN.fullmatch(v) or len(v) > 512:
+        raise ValueError("must be a distinguished name of OU=, CN= and DC= parts, e.g. OU=Kiosks,OU=VDI,DC=contoso,DC=com "
+                         "(no escaped characters)")
+    return v
+
+
+DistinguishedName = Annotated[str, AfterValidator(_distinguished_name)]
 DEFAULT_TARGET_NAME = "Servers"
 
 # The releases a target may name: the keys of the release table (generator/releases.py).
@@ -339,6 +352,9 @@ class VdiPool(StrictModel):
                              "script runs the VDI script from the share (instead of the image's local policy).")
     settings: Settings = Field(default_factory=Settings, description="Overrides of the top-level settings for the "
                                "pool's domain GPO.")
+    ou: DistinguishedName | None = Field(default=None, description="The Active Directory OU that holds the pool's "
+                                         "machines, e.g. OU=Kiosks,OU=VDI,DC=contoso,DC=com; `mdegen plan` counts "
+                                         "the computers below it as the pool's.")
 
 
 # The VDI kit's own top-level names (a pool's folder sits beside them) and the names Windows keeps

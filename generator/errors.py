@@ -37,3 +37,7 @@ class PackageError(MdegenError):
 
 class OutputError(MdegenError):
     """The output folder cannot be written as asked."""
+
+
+class InventoryError(MdegenError):
+    """An inventory or result file that cannot be read: the message names the file and line."""

@@ -88,8 +88,9 @@ def starter_config(*, example: bool = False, today: dt.date | None = None) -> by
 
 
 def example_files() -> list[OutputFile]:
-    """The runnable example: config plus synthetic (fake) portal packages and agent files."""
-    from generator import synthetic
+    """The runnable example: config plus synthetic (fake) portal packages and agent files, and a
+    fake fleet (an inventory for `mdegen plan`)."""
+    from generator import example_fleet, synthetic
 
     return [
         OutputFile("mdegen.yaml", starter_config(example=True)),
@@ -102,6 +103,7 @@ def example_files() -> list[OutputFile]:
         OutputFile(EXAMPLE_AGENTS["unified_script"], synthetic.fake_install_ps1()),
         OutputFile(EXAMPLE_AGENTS["defenderdt_offboarding"],
                    synthetic.fake_defenderdt_offboarding(expires=EXAMPLE_OFFBOARDING_EXPIRES)),
+        OutputFile(example_fleet.INVENTORY_NAME, example_fleet.inventory_csv()),
     ]
 
 

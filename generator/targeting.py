@@ -48,6 +48,13 @@ def wql_for(target: ResolvedTarget) -> str:
     return f"SELECT * FROM {WMI_CLASS} WHERE {_or(build_terms)} AND {_or(type_terms)}{''.join(sku_terms)}"
 
 
+def matches(target: ResolvedTarget, *, build: str, product_type: int, sku: int) -> bool:
+    """Whether ``target``'s WMI filter (``wql_for``) matches a computer with these
+    Win32_OperatingSystem values: what `mdegen plan` decides with, and what its tests hold against
+    the generated query itself."""
+    return build in _builds(target) and product_type in target.product_types and sku not in target.excluded_skus
+
+
 def filter_name(target: ResolvedTarget) -> str:
     """``MDE - <target> - Windows Server 2019, 2022, 2025 member servers[ and domain controllers]``."""
     return f"MDE - {target.name} - {target.servers_short}"
