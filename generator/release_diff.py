@@ -22,24 +22,27 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 
-import yaml
-
 from generator.errors import MdegenError, OutputError
 from generator.writer import GITATTRIBUTES_NAME, MANIFEST_NAME, SUMS_NAME, sha256_hex
+
+
+def _package_paths() -> set[str]:
+    from generator.config import Packages
+
+    return {k for k, f in Packages.model_fields.items() if "Path" in str(f.annotation)}
 
 IMPORT_SCRIPT = "Import-MdeGpo.ps1"
 CM_SCRIPT = "New-MdeCmPackage.ps1"
 CONFIG_NAME = "mdegen.yaml"
+# Scripts whose data section objects are read from: their code is reviewed as bytes, always.
+_SCRIPTS = {IMPORT_SCRIPT, CM_SCRIPT}
 # mdegen's own bookkeeping: it changes whenever anything else does, so it is never reported.
 _BOOKKEEPING = {MANIFEST_NAME, SUMS_NAME, GITATTRIBUTES_NAME}
-# Folders read object by object; every other top-level folder of a kit is one "folder" object.
-_READ_APART = {"GPOs", "WmiFilters", "packages"}
-# Config keys that name the release (shown in the header) or whose facts come from the manifest.
-_NOT_SETTINGS = {"version", "release", "packages"}
+# Config keys that name the release (shown in the header); the packages' facts come from the manifest.
+_NOT_SETTINGS = {"version", "release"}
 # The order objects are listed in, as an admin imports them.
 _KIND_ORDER = {kind: n for n, kind in enumerate(("GPO", "WMI filter", "SCCM package", "collection",
                                                   "configuration baseline", "folder"))}
-_ASR_MODES = {"0": "off", "1": "block", "2": "audit", "6": "warn"}
 
 
 @dataclass(frozen=True)
@@ -81,14 +84,16 @@ class Difference:
     new: dict
     changes: list[Change]
     kits: list[KitChange]
+    release_files: list[dict] = field(default_factory=list)     # a release's own files that differ
 
     @property
     def same(self) -> bool:
-        return not self.changes and not self.kits
+        return not self.changes and not self.kits and not self.release_files
 
     def as_json(self) -> dict:
         return {"same": self.same, "old": self.old, "new": self.new,
-                "changes": [asdict(c) for c in self.changes], "kits": [asdict(k) for k in self.kits]}
+                "changes": [asdict(c) for c in self.changes], "kits": [asdict(k) for k in self.kits],
+                "release_files": self.release_files}
 
 
 # --- reading one side ------------------------------------------------------------------------------
@@ -99,7 +104,14 @@ class _Object:
     kind: str
     name: str
     target: str | None
-    items: dict[str, str]
+    items: dict[str, str] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)     # item: the file it was decoded from
+    paths: set[str] = field(default_factory=set)              # every file the object is made of
+
+    def put(self, item: str, value: str, source: str) -> None:
+        self.items[item] = value
+        self.sources[item] = source
+        self.paths.add(source)
 
 
 @dataclass
@@ -107,32 +119,59 @@ class _Kit:
     name: str
     files: dict[str, str]                   # path: sha256 of the bytes on disk
     objects: dict[tuple[str, str], _Object]
-    read: set[str]                          # the paths the objects were decoded from
 
 
 @dataclass
 class _Side:
     folder: Path
-    about: dict                             # name, kit, organization, version, date
-    config: dict | None
+    about: dict                             # folder, kit, organization, version, date
+    config: dict | None                     # the release's config as mdegen reads it, in review form
     packages: list[dict] | None
     kits: dict[str, _Kit]
+    top_files: dict[str, str]               # a release's own files (beside its kits)
+
+
+def _known_kits() -> set[str]:
+    from generator import kits
+
+    return {k.name for k in kits.KITS}
 
 
 def _manifest(folder: Path) -> dict:
+    path = folder / MANIFEST_NAME
+    if not path.is_file():
+        raise OutputError(f"{folder}: has no {MANIFEST_NAME}, so it is no release or kit folder of mdegen")
     try:
-        doc = json.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise OutputError(f"{folder}: not a release or kit folder of mdegen (no readable {MANIFEST_NAME}: "
-                          f"{exc.__class__.__name__})") from None
+        doc = json.loads(path.read_bytes().decode("utf-8"))
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    except (ValueError, RecursionError):
+        raise OutputError(f"{path}: is not the JSON mdegen writes") from None
     if not isinstance(doc, dict) or doc.get("generator") != "mdegen" or not isinstance(doc.get("kit"), str):
-        raise OutputError(f"{folder}: its {MANIFEST_NAME} is not one mdegen wrote")
+        raise OutputError(f"{path}: is not one mdegen wrote")
+    if doc["kit"] != "release" and doc["kit"] not in _known_kits():
+        raise OutputError(f"{path}: names a kit mdegen does not know ({doc['kit']!r})")
     return doc
 
 
-def _files(folder: Path) -> dict[str, str]:
-    return {p.relative_to(folder).as_posix(): sha256_hex(p.read_bytes())
-            for p in sorted(folder.rglob("*")) if p.is_file() and ".git" not in p.relative_to(folder).parts}
+def _files(folder: Path, *, skip: set[str] = frozenset()) -> dict[str, str]:
+    out = {}
+    for p in sorted(folder.rglob("*")):
+        rel = p.relative_to(folder)
+        if not p.is_file() or ".git" in rel.parts or rel.parts[0] in skip:
+            continue
+        try:
+            out[rel.as_posix()] = sha256_hex(p.read_bytes())
+        except OSError as exc:
+            raise OutputError(f"{p}: cannot be read ({exc.strerror or exc})") from None
+    return out
+
+
+def _read(folder: Path, path: str) -> bytes:
+    try:
+        return (folder / path).read_bytes()
+    except OSError as exc:
+        raise OutputError(f"{folder / path}: cannot be read ({exc.strerror or exc})") from None
 
 
 def _xml(data: bytes):
@@ -141,27 +180,51 @@ def _xml(data: bytes):
     return etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True))
 
 
-def _policy_items(data: bytes) -> dict[str, str]:
+def _why(exc: Exception) -> str:
+    """A codec's complaint in one line."""
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text if isinstance(exc, MdegenError) else f"not well-formed ({text})"
+
+
+def _policy_items(obj: _Object, data: bytes, source: str) -> None:
     from generator import policy
     from generator.formats import regpol
 
-    items = {}
+    modes = {data_value: mode for mode, data_value in policy.ASR_MODE_DATA.items()}
     for entry in regpol.entries_to_json(regpol.loads(data)):
         if entry["key"].lower() == policy.ASR_RULES_KEY.lower() and entry["special"] is None:
             rule = entry["name"].lower()
             title = policy.ASR_RULES.get(rule, "rule not in mdegen's table")
-            mode = _ASR_MODES.get(str(entry["value"]), "unknown")
-            items[f"ASR rule {rule} ({title})"] = f"{mode} ({entry['value']})"
+            mode = modes.get(str(entry["value"]), "unknown")
+            obj.put(f"ASR rule {rule} ({title})", f"{mode} ({entry['value']})", source)
             continue
         value = entry["value"]
         shown = "\\0".join(value) if isinstance(value, list) else str(value)
         what = entry["special"] or entry["type"]
-        items[f"policy HKLM\\{entry['key']}\\{entry['name']}"] = f"{what} {shown}".rstrip()
-    return items
+        obj.put(f"policy HKLM\\{entry['key']}\\{entry['name']}", f"{what} {shown}".rstrip(), source)
 
 
-def _gpo_objects(folder: Path, files: dict[str, str], records: dict[str, dict], read: set[str]):
-    from generator.formats import gpp_tasks, gpscripts
+# The fields of an immediate task that decide what runs, as whom and when (its description, author,
+# time stamp and uid are labels: a change of them shows as the file's bytes).
+_TASK_FIELDS = (("item", "kind"), ("action", "action"), ("run_as", "runs as"), ("logon_type", "logon type"),
+                ("user_id", "principal"), ("principal_logon_type", "principal logon type"),
+                ("run_level", "run level"), ("user_context", "user context"), ("remove_policy", "remove policy"))
+
+
+def _task_items(obj: _Object, data: bytes, source: str) -> None:
+    from generator.formats import gpp_tasks
+
+    for task in gpp_tasks.loads(data):
+        label = f"task '{task['name']}'"
+        obj.put(f"{label} command", f"{task['command']} {task['arguments']}".strip(), source)
+        for key, what in _TASK_FIELDS:
+            obj.put(f"{label} {what}", str(task[key]), source)
+        obj.put(f"{label} settings", json.dumps(task["settings"], sort_keys=True), source)
+        obj.put(f"{label} triggers", json.dumps(task["triggers"], sort_keys=True), source)
+
+
+def _gpo_objects(folder: Path, files: dict[str, str], records: dict[str, dict]):
+    from generator.formats import gpscripts
 
     for path in files:
         parts = PurePosixPath(path).parts
@@ -169,120 +232,140 @@ def _gpo_objects(folder: Path, files: dict[str, str], records: dict[str, dict], 
             continue
         backup = parts[1]
         prefix = f"GPOs/{backup}/"
-        read.update(p for p in files if p.startswith(prefix))
-        items: dict[str, str] = {}
-        try:
-            root = _xml((folder / path).read_bytes())
-            name = "".join(root.xpath("//*[local-name()='GPODisplayName']/text()")) or backup
-        except Exception as exc:        # lxml's errors: report, do not stop the diff
-            name, items["does not parse"] = backup, f"bkupInfo.xml: {exc}"
-        machine = folder / prefix / "DomainSysvol" / "GPO" / "Machine"
-        try:
-            if (machine / "registry.pol").is_file():
-                items.update(_policy_items((machine / "registry.pol").read_bytes()))
-            tasks = machine / "Preferences" / "ScheduledTasks" / "ScheduledTasks.xml"
-            if tasks.is_file():
-                for task in gpp_tasks.loads(tasks.read_bytes()):
-                    items[f"task '{task['name']}' command"] = f"{task['command']} {task['arguments']}".strip()
-                    items[f"task '{task['name']}' runs as"] = task["run_as"]
-            for ini in ("scripts.ini", "psscripts.ini"):
-                if (machine / "Scripts" / ini).is_file():
-                    scripts = gpscripts.loads((machine / "Scripts" / ini).read_bytes())
-                    for n, (cmd, params) in enumerate(scripts.startup):
-                        items[f"startup script {n} ({ini})"] = f"{cmd} {params}".strip()
-        except (MdegenError, ValueError) as exc:
-            items["does not parse"] = str(exc).splitlines()[0]
         record = records.get(backup.upper()) or {}
+        obj = _Object("GPO", str(record.get("DisplayName") or ""), record.get("TargetName"))
+        obj.paths.update(p for p in files if p.startswith(prefix))
+        machine = prefix + "DomainSysvol/GPO/Machine/"
+        readers = [(path, None), (machine + "registry.pol", _policy_items),
+                   (machine + "Preferences/ScheduledTasks/ScheduledTasks.xml", _task_items)]
+        for ini in ("scripts.ini", "psscripts.ini"):
+            readers.append((machine + "Scripts/" + ini, "scripts"))
+        for source, reader in readers:
+            if source not in files:
+                continue
+            data = _read(folder, source)
+            try:
+                if reader is None:
+                    if not obj.name:
+                        obj.name = "".join(_xml(data).xpath("//*[local-name()='GPODisplayName']/text()")) or backup
+                elif reader == "scripts":
+                    for n, (cmd, params) in enumerate(gpscripts.loads(data).startup):
+                        obj.put(f"startup script {n} ({PurePosixPath(source).name})", f"{cmd} {params}".strip(),
+                                source)
+                else:
+                    reader(obj, data, source)
+            except Exception as exc:        # any codec's (or lxml's) refusal: report it, go on
+                obj.put(f"does not parse: {PurePosixPath(source).name}", _why(exc), source)
+        obj.name = obj.name or backup
         if record:
-            items["WMI filter"] = record.get("WmiFilterName") or "none"
-        yield _Object("GPO", name, record.get("TargetName"), items)
+            obj.put("WMI filter", record.get("WmiFilterName") or "none", IMPORT_SCRIPT)
+        yield obj
 
 
-def _wmi_objects(folder: Path, files: dict[str, str], filter_targets: dict[str, str], read: set[str]):
+def _wmi_objects(folder: Path, files: dict[str, str], filter_targets: dict[str, str]):
     from generator.formats import wmi_mof
 
     for path in files:
         parts = PurePosixPath(path).parts
         if len(parts) != 2 or parts[0] != "WmiFilters" or not path.lower().endswith(".mof"):
             continue
-        read.add(path)
         try:
-            mof = wmi_mof.loads((folder / path).read_bytes())
+            mof = wmi_mof.loads(_read(folder, path))
         except (MdegenError, ValueError) as exc:
-            yield _Object("WMI filter", path, None, {"does not parse": str(exc).splitlines()[0]})
+            obj = _Object("WMI filter", path, None)
+            obj.put("does not parse", _why(exc), path)
+            yield obj
             continue
-        queries = [r["Query"] for r in mof.get("Rules", [])]
-        yield _Object("WMI filter", mof["Name"], filter_targets.get(mof["Name"]),
-                      {"query": " ; ".join(queries), "namespace": " ; ".join(r["TargetNameSpace"] for r in mof.get("Rules", []))})
+        obj = _Object("WMI filter", mof["Name"], filter_targets.get(mof["Name"]))
+        rules = mof.get("Rules", [])
+        obj.put("query", " ; ".join(r["Query"] for r in rules), path)
+        obj.put("namespace", " ; ".join(r["TargetNameSpace"] for r in rules), path)
+        yield obj
 
 
-def _sccm_objects(folder: Path, files: dict[str, str], records: list[dict], read: set[str]):
+# Keys of a .sms that label rather than decide (the name is the object's own; Version is the release).
+_SMS_LABELS = {"Name", "Comment", "Version"}
+
+
+def _sccm_objects(folder: Path, files: dict[str, str], records: list[dict]):
     from generator.formats import pdf_sms
 
     by_folder = {r.get("Folder"): r for r in records if isinstance(r, dict)}
-    for package in sorted({PurePosixPath(p).parts[1] for p in files
-                           if PurePosixPath(p).parts[0] == "packages" and len(PurePosixPath(p).parts) > 2}):
+    folders = sorted({PurePosixPath(p).parts[1] for p in files
+                      if PurePosixPath(p).parts[0] == "packages" and len(PurePosixPath(p).parts) > 2})
+    for package in folders:
         prefix = f"packages/{package}/"
-        sources = sorted(p for p in files if p.startswith(prefix))
-        read.update(sources)
         record = by_folder.get(package, {})
-        items: dict[str, str] = {}
-        name = record.get("Name") or package
-        for path in sources:
-            if path.lower().endswith(".sms"):
-                try:
-                    sms = pdf_sms.loads((folder / path).read_bytes())
-                except (MdegenError, ValueError) as exc:
-                    items["does not parse"] = f"{PurePosixPath(path).name}: {str(exc).splitlines()[0]}"
+        obj = _Object("SCCM package", str(record.get("Name") or package), record.get("TargetName"))
+        for path in sorted(p for p in files if p.startswith(prefix)):
+            obj.paths.add(path)
+            if not path.lower().endswith(".sms"):
+                obj.put(f"source {path[len(prefix):]}", f"sha256 {files[path]}", path)
+                continue
+            try:
+                sms = pdf_sms.loads(_read(folder, path))
+            except (MdegenError, ValueError) as exc:
+                obj.put(f"does not parse: {PurePosixPath(path).name}", _why(exc), path)
+                continue
+            for section, keys in sms.items():
+                if section == "PDF":
                     continue
-                definition = sms.get("Package Definition", {})
-                name = definition.get("Name") or name
-                for program in filter(None, (p.strip() for p in definition.get("Programs", "").split(","))):
-                    items[f"program '{program}' command line"] = sms.get(program, {}).get("CommandLine", "")
-            else:
-                items[f"source {path[len(prefix):]}"] = f"sha256 {files[path]}"
-        yield _Object("SCCM package", name, record.get("TargetName"), items)
+                where = "package" if section == "Package Definition" else f"program '{section}'"
+                for key, value in keys.items():
+                    if key not in _SMS_LABELS:
+                        obj.put(f"{where} {key}", str(value), path)
+        yield obj
         collection = record.get("Collection")
         if isinstance(collection, dict):
-            yield _Object("collection", collection.get("Name", ""), record.get("TargetName"),
-                          {"query": collection.get("Query", ""), "deploys": name})
+            c = _Object("collection", str(collection.get("Name", "")), record.get("TargetName"))
+            c.put("query", str(collection.get("Query", "")), CM_SCRIPT)
+            c.put("deploys", obj.name, CM_SCRIPT)
+            yield c
         compliance = record.get("Compliance")
         if isinstance(compliance, dict):
-            settings = [s.get("Name", "") for s in compliance.get("Settings") or [] if isinstance(s, dict)]
-            yield _Object("configuration baseline", compliance.get("BaselineName", ""), record.get("TargetName"),
-                          {"configuration item": compliance.get("CiName", ""), "settings": "; ".join(settings)})
+            b = _Object("configuration baseline", str(compliance.get("BaselineName", "")), record.get("TargetName"))
+            settings = [str(x.get("Name", "")) for x in compliance.get("Settings") or [] if isinstance(x, dict)]
+            b.put("configuration item", str(compliance.get("CiName", "")), CM_SCRIPT)
+            b.put("settings", "; ".join(settings), CM_SCRIPT)
+            yield b
 
 
-def _script_data(folder: Path, name: str) -> dict:
+def _script_data(folder: Path, name: str, files: dict[str, str]) -> dict:
+    """The data section of one of mdegen's scripts. A section that does not read means the kit is
+    not as mdegen wrote it: the diff would have to guess, so it stops and says so."""
     from generator.formats import ps_data
 
-    path = folder / name
-    if not path.is_file():
+    if name not in files:
         return {}
     try:
-        return ps_data.loads(path.read_bytes().decode("utf-8-sig"), ["Gpos", "WmiFilters", "Packages"])
-    except (MdegenError, ValueError):
-        return {}       # a damaged script: its bytes are reported as changed, and `mdegen verify` names it
+        return ps_data.loads(_read(folder, name).decode("utf-8-sig"), ["Gpos", "WmiFilters", "Packages"])
+    except (MdegenError, ValueError) as exc:
+        raise OutputError(f"{folder / name}: its data section does not read ({exc}); the kit is not as mdegen "
+                          "wrote it: `mdegen verify` shows what changed") from None
 
 
 def _read_kit(folder: Path, kit: str, target_stems: dict[str, str]) -> _Kit:
     files = _files(folder)
-    read: set[str] = set()
     objects: list[_Object] = []
-    gpo_data = _script_data(folder, IMPORT_SCRIPT)
-    gpos = [r for r in gpo_data.get("Gpos") or [] if isinstance(r, dict)]
-    records = {str(r.get("BackupId", "")).upper(): r for r in gpos}
-    filter_targets = {r["WmiFilterName"]: r.get("TargetName") for r in gpos
-                      if r.get("WmiFilterName") and r.get("Role") == "onboarding"}
-    objects += _gpo_objects(folder, files, records, read)
-    objects += _wmi_objects(folder, files, filter_targets, read)
-    cm_data = _script_data(folder, CM_SCRIPT)
-    objects += _sccm_objects(folder, files, cm_data.get("Packages") or [], read)
-    for top in sorted({PurePosixPath(p).parts[0] for p in files if len(PurePosixPath(p).parts) > 1} - _READ_APART):
-        inside = [p for p in files if PurePosixPath(p).parts[0] == top]
-        read.update(inside)
-        objects.append(_Object("folder", f"{top}/", target_stems.get(top),
-                               {f"file {p[len(top) + 1:]}": f"sha256 {files[p]}" for p in inside}))
+    apart = set()
+    if kit in ("gpo", "vdi", "offboard"):
+        gpos = [r for r in _script_data(folder, IMPORT_SCRIPT, files).get("Gpos") or [] if isinstance(r, dict)]
+        records = {str(r.get("BackupId", "")).upper(): r for r in gpos}
+        filter_targets = {r["WmiFilterName"]: r.get("TargetName") for r in gpos
+                          if r.get("WmiFilterName") and r.get("Role") == "onboarding"}
+        objects += _gpo_objects(folder, files, records)
+        objects += _wmi_objects(folder, files, filter_targets)
+        apart |= {"GPOs", "WmiFilters"}
+    if kit == "sccm":
+        objects += _sccm_objects(folder, files, _script_data(folder, CM_SCRIPT, files).get("Packages") or [])
+        apart.add("packages")
+    per_target = kit in ("downlevel", "offboard")      # the kits with one folder per target
+    for top in sorted({PurePosixPath(p).parts[0] for p in files if len(PurePosixPath(p).parts) > 1} - apart):
+        obj = _Object("folder", f"{top}/", target_stems.get(top) if per_target else None)
+        for p in files:
+            if PurePosixPath(p).parts[0] == top:
+                obj.put(f"file {p[len(top) + 1:]}", f"sha256 {files[p]}", p)
+        objects.append(obj)
     keyed = {}
     for obj in objects:
         key = (obj.kind, obj.name)
@@ -291,55 +374,85 @@ def _read_kit(folder: Path, kit: str, target_stems: dict[str, str]) -> _Kit:
             key = (obj.kind, f"{obj.name} #{n}")
             n += 1
         keyed[key] = obj
-    return _Kit(kit, files, keyed, read)
+    return _Kit(kit, files, keyed)
 
 
-def _read_side(folder: Path) -> _Side:
-    if not folder.is_dir():
+def _review_config(folder: Path) -> dict:
+    """The release's mdegen.yaml as mdegen reads it (its own loader: ``off`` stays off, the default
+    target is there when no targets are listed), less what names the release or is a package path."""
+    from generator import config as config_mod
+
+    path = folder / CONFIG_NAME
+    if not path.is_file():
+        raise OutputError(f"{folder}: is not whole: a release holds its {CONFIG_NAME}")
+    try:
+        cfg = config_mod.load(path)
+    except MdegenError as exc:
+        raise OutputError(f"{path}: the release's config does not load with this mdegen: {exc}") from None
+    doc = cfg.model_dump(mode="json", exclude={"base_dir"})
+    if doc.get("targets") is None:
+        doc["targets"] = [config_mod.Target(name=config_mod.DEFAULT_TARGET_NAME).model_dump(mode="json")]
+    if doc.get("vdi") is None:
+        doc["vdi"] = {"pools": []}
+    packages = doc.pop("packages", {}) or {}
+    doc["packages"] = {k: v for k, v in packages.items() if k not in _package_paths()}
+    for key in _NOT_SETTINGS:
+        doc.pop(key, None)
+    return _configured(doc)
+
+
+def _configured(value):
+    """``value`` without the keys whose value is None (or an empty mapping): not configured, nothing to review."""
+    if isinstance(value, dict):
+        pruned = {k: _configured(v) for k, v in value.items() if v is not None}
+        return {k: v for k, v in pruned.items() if v != {}}
+    if isinstance(value, list):
+        return [_configured(v) for v in value]
+    return value
+
+
+def _kit_names(folder: Path, manifest: dict) -> list[str]:
+    names = manifest.get("kits")
+    known = _known_kits()
+    if not isinstance(names, list) or not all(isinstance(n, str) and n in known for n in names):
+        raise OutputError(f"{folder / MANIFEST_NAME}: its list of kits is not one mdegen writes")
+    missing = [n for n in names if not (folder / n).is_dir()]
+    if missing:
+        raise OutputError(f"{folder}: is not whole: the manifest lists {', '.join(missing)} but the folder is not "
+                          "there (`mdegen verify` tells what else is missing)")
+    return names
+
+
+def _read_side(folder: Path, only: str | None = None) -> _Side:
+    if not folder.exists():
         raise OutputError(f"{folder}: no such folder")
+    if not folder.is_dir():
+        raise OutputError(f"{folder}: is a file; give the release's (or kit's) folder, not a zip or a file in it")
     manifest = _manifest(folder)
     release = manifest.get("release") if isinstance(manifest.get("release"), dict) else {}
     about = {"folder": str(folder), "kit": manifest["kit"], "organization": manifest.get("organization"),
              "version": release.get("version"), "date": release.get("date")}
-    config = None
-    if manifest["kit"] == "release":
-        try:
-            config = yaml.safe_load((folder / CONFIG_NAME).read_bytes())
-        except (OSError, yaml.YAMLError) as exc:
-            raise OutputError(f"{folder / CONFIG_NAME}: the release's config does not read: "
-                              f"{str(exc).splitlines()[0]}") from None
-        if not isinstance(config, dict):
-            raise OutputError(f"{folder / CONFIG_NAME}: the release's config is not a mapping")
+    if manifest["kit"] != "release":
+        return _Side(folder, about, None, None, {manifest["kit"]: _read_kit(folder, manifest["kit"], {})}, {})
     from generator.project import file_stem
 
-    stems = {}
-    for target in (config or {}).get("targets") or []:
-        if isinstance(target, dict) and isinstance(target.get("name"), str):
-            stems[file_stem(target["name"])] = target["name"]
-    if manifest["kit"] == "release":
-        kits = {}
-        for name in manifest.get("kits") or []:
-            if isinstance(name, str) and (folder / name).is_dir():
-                kits[name] = _read_kit(folder / name, name, stems)
-        packages = [p for p in manifest.get("packages") or [] if isinstance(p, dict)]
-    else:
-        kits = {manifest["kit"]: _read_kit(folder, manifest["kit"], stems)}
-        packages = None
-    return _Side(folder, about, config, packages, kits)
+    config = _review_config(folder)
+    stems = {file_stem(t["name"]): t["name"] for t in config["targets"]}
+    names = _kit_names(folder, manifest)
+    kits = {n: _read_kit(folder / n, n, stems) for n in names if only is None or n == only}
+    packages = manifest.get("packages")
+    if not isinstance(packages, list) or not all(isinstance(p, dict) and isinstance(p.get("field"), str)
+                                                 for p in packages):
+        raise OutputError(f"{folder / MANIFEST_NAME}: its list of packages is not one mdegen writes")
+    return _Side(folder, about, config, packages, kits, _files(folder, skip=set(names)))
 
 
 # --- comparing -------------------------------------------------------------------------------------
 
 
-def _plain(value):
-    """A YAML value as JSON holds it (dates as ISO text)."""
-    return json.loads(json.dumps(value, default=str))
-
-
 def _named(value) -> dict | None:
-    """A list of mappings that each have a distinct 'name', keyed by it; else None."""
-    if not isinstance(value, list) or not value or not all(isinstance(v, dict) and isinstance(v.get("name"), str)
-                                                           for v in value):
+    """A list of mappings that each have a distinct 'name', keyed by it (an empty list too); else None."""
+    if not isinstance(value, list) or not all(isinstance(v, dict) and isinstance(v.get("name"), str) for v in value):
         return None
     names = [v["name"] for v in value]
     return {v["name"]: v for v in value} if len(set(names)) == len(names) else None
@@ -355,37 +468,36 @@ def _tree_changes(old, new, path: str, out: list[Change]) -> None:
         for key in sorted(set(old) | set(new), key=str):
             sub = f"{path}.{key}" if path else str(key)
             if key not in old:
-                out.append(Change("setting added", sub, None, _plain(new[key])))
+                out.append(Change("setting added", sub, None, new[key]))
             elif key not in new:
-                out.append(Change("setting removed", sub, _plain(old[key]), None))
+                out.append(Change("setting removed", sub, old[key], None))
             else:
                 _tree_changes(old[key], new[key], sub, out)
         return
     old_named, new_named = _named(old), _named(new)
-    if old_named is not None and new_named is not None:
+    if old_named is not None and new_named is not None and (old_named or new_named):
         what = _NAMED_KINDS.get(path)
         for name in list(old_named) + [n for n in new_named if n not in old_named]:
             sub = f"{path}[{name!r}]"
             if name not in new_named:
-                out.append(Change(f"{what} removed" if what else "setting removed", what and name or sub,
-                                  _plain(old_named[name]), None))
+                out.append(Change(f"{what} removed", name, old_named[name], None) if what
+                           else Change("setting removed", sub, old_named[name], None))
             elif name not in old_named:
-                out.append(Change(f"{what} added" if what else "setting added", what and name or sub,
-                                  None, _plain(new_named[name])))
+                out.append(Change(f"{what} added", name, None, new_named[name]) if what
+                           else Change("setting added", sub, None, new_named[name]))
             else:
                 _tree_changes(old_named[name], new_named[name], sub, out)
         return
-    out.append(Change("setting changed", path, _plain(old), _plain(new)))
+    out.append(Change("setting changed", path, old, new))
 
 
 def _config_changes(old: _Side, new: _Side) -> list[Change]:
     if old.config is None or new.config is None:
         return []
     changes: list[Change] = []
-    _tree_changes({k: v for k, v in old.config.items() if k not in _NOT_SETTINGS},
-                  {k: v for k, v in new.config.items() if k not in _NOT_SETTINGS}, "", changes)
-    olds = {p.get("field"): p for p in old.packages or []}
-    news = {p.get("field"): p for p in new.packages or []}
+    _tree_changes(old.config, new.config, "", changes)
+    olds = {p["field"]: p for p in old.packages or []}
+    news = {p["field"]: p for p in new.packages or []}
     for which in list(olds) + [f for f in news if f not in olds]:
         if which not in news:
             changes.append(Change("package removed", which, olds[which], None))
@@ -396,18 +508,33 @@ def _config_changes(old: _Side, new: _Side) -> list[Change]:
     return changes
 
 
-def _object_change(old: _Object | None, new: _Object | None) -> ObjectChange | None:
+def _object_change(old: _Object | None, new: _Object | None) -> tuple[ObjectChange | None, set[str]]:
+    """The object's change, and the files it explains."""
     some = new or old
     status = "added" if old is None else "removed" if new is None else "changed"
     o_items, n_items = (old.items if old else {}), (new.items if new else {})
     items = [ItemChange(k, o_items.get(k), n_items.get(k))
              for k in list(o_items) + [k for k in n_items if k not in o_items] if o_items.get(k) != n_items.get(k)]
     target = (new.target if new else None) or (old.target if old else None)
-    if status == "changed" and not items and (old.target == new.target):
-        return None
-    if status == "changed" and old.target != new.target:
+    if status != "changed":
+        return ObjectChange(some.kind, some.name, target, status, items), set(some.paths) - _SCRIPTS
+    if old.target != new.target:
         items.insert(0, ItemChange("target", old.target, new.target))
-    return ObjectChange(some.kind, some.name, target, status, items)
+    if not items:
+        return None, set()
+    explained = {(new.sources.get(i.item) or old.sources.get(i.item)) for i in items if i.item != "target"}
+    return ObjectChange(some.kind, some.name, target, status, items), explained - _SCRIPTS
+
+
+def _file_changes(old: dict[str, str], new: dict[str, str], explained: set[str]) -> list[dict]:
+    """The files whose bytes differ and that no object change explains. mdegen's own bookkeeping
+    (manifest, sums) differs whenever another file does, so it is named only when nothing else differs."""
+    differ = [p for p in sorted(set(old) | set(new)) if old.get(p) != new.get(p)]
+    shown = [p for p in differ if p not in explained and p not in _BOOKKEEPING]
+    if not any(p not in _BOOKKEEPING for p in differ):
+        shown = differ
+    return [{"path": p, "status": "added" if p not in old else "removed" if p not in new else "changed"}
+            for p in shown]
 
 
 def _kit_change(name: str, old: _Kit | None, new: _Kit | None) -> KitChange | None:
@@ -416,35 +543,40 @@ def _kit_change(name: str, old: _Kit | None, new: _Kit | None) -> KitChange | No
     status = "added" if old is None else "removed" if new is None else "changed"
     change = KitChange(name, status)
     o_objs, n_objs = (old.objects if old else {}), (new.objects if new else {})
+    explained: set[str] = set()
     for key in sorted(set(o_objs) | set(n_objs), key=lambda k: (_KIND_ORDER.get(k[0], len(_KIND_ORDER)), k[1])):
-        found = _object_change(o_objs.get(key), n_objs.get(key))
+        found, files = _object_change(o_objs.get(key), n_objs.get(key))
         if found is not None:
             change.objects.append(found)
-    o_files, n_files = (old.files if old else {}), (new.files if new else {})
-    read = (old.read if old else set()) | (new.read if new else set())
-    for path in sorted(set(o_files) | set(n_files)):
-        if path in read or path in _BOOKKEEPING or o_files.get(path) == n_files.get(path):
-            continue
-        state = "added" if path not in o_files else "removed" if path not in n_files else "changed"
-        change.other_files.append({"path": path, "status": state})
-    if status == "changed" and not change.objects and not change.other_files:
-        change.other_files.append({"path": MANIFEST_NAME, "status": "changed"})   # bookkeeping alone differs
+            explained |= files
+    change.other_files = _file_changes(old.files if old else {}, new.files if new else {}, explained)
     return change
 
 
 def compare(old_folder: Path, new_folder: Path) -> Difference:
-    """The difference between two release folders, two kit folders, or a release and a kit.
-    OutputError when a folder is not one mdegen wrote."""
-    old, new = _read_side(old_folder), _read_side(new_folder)
-    if old.about["kit"] != "release" and new.about["kit"] != "release" and old.about["kit"] != new.about["kit"]:
-        raise OutputError(f"{old_folder} is the {old.about['kit']} kit and {new_folder} the {new.about['kit']} "
-                          "kit: compare two releases, or two folders of one kit")
+    """The difference between two release folders, two kit folders, or a release and one of its
+    kits (then only that kit is compared). OutputError when a folder is not one mdegen wrote."""
+    old_kit, new_kit = _manifest_kit(old_folder), _manifest_kit(new_folder)
+    if old_kit != "release" and new_kit != "release" and old_kit != new_kit:
+        raise OutputError(f"{old_folder} is the {old_kit} kit and {new_folder} the {new_kit} kit: compare two "
+                          "releases, or two folders of one kit")
+    only = next((k for k in (old_kit, new_kit) if k != "release"), None)
+    old, new = _read_side(old_folder, only), _read_side(new_folder, only)
     kits = []
     for name in list(old.kits) + [k for k in new.kits if k not in old.kits]:
         found = _kit_change(name, old.kits.get(name), new.kits.get(name))
         if found is not None:
             kits.append(found)
-    return Difference(old.about, new.about, _config_changes(old, new), kits)
+    top = _file_changes(old.top_files, new.top_files, set()) if only is None else []
+    return Difference(old.about, new.about, _config_changes(old, new), kits, top)
+
+
+def _manifest_kit(folder: Path) -> str:
+    if not folder.exists():
+        raise OutputError(f"{folder}: no such folder")
+    if not folder.is_dir():
+        raise OutputError(f"{folder}: is a file; give the release's (or kit's) folder, not a zip or a file in it")
+    return _manifest(folder)["kit"]
 
 
 # --- text ------------------------------------------------------------------------------------------
@@ -511,7 +643,11 @@ def format_text(diff: Difference) -> str:
                 else:
                     lines.append(f"      ~ {item.item}: {_short(item.old)} -> {_short(item.new)}")
         if kit.other_files:
-            lines.append("    other files whose bytes differ: "
-                         + ", ".join(f["path"] + ("" if f["status"] == "changed" else f" ({f['status']})")
-                                     for f in kit.other_files))
+            lines.append("    other files whose bytes differ: " + _paths(kit.other_files))
+    if diff.release_files:
+        lines.append("  the release's own files whose bytes differ: " + _paths(diff.release_files))
     return "\n".join(lines + [""])
+
+
+def _paths(files: list[dict]) -> str:
+    return ", ".join(f["path"] + ("" if f["status"] == "changed" else f" ({f['status']})") for f in files)

@@ -153,7 +153,8 @@ def test_a_damaged_artifact_is_reported_not_fatal(releases, tmp_path, capsys):
     (pol,) = [p for p in copy.rglob("registry.pol") if "696B9C1A" in str(p)]
     pol.write_bytes(b"PReg\x01\x00\x00\x00[broken")
     gpo = _objects(_diff_json(capsys, old / "gpo", copy), "gpo")
-    assert "does not parse" in _items(gpo[("GPO", "MDE Onboarding - Server 2008 R2")])
+    items = _items(gpo[("GPO", "MDE Onboarding - Server 2008 R2")])
+    assert items["does not parse: registry.pol"][0] is None and "PReg" not in items["does not parse: registry.pol"][1]
 
 
 # --- the PowerShell data reader --------------------------------------------------------------------
@@ -178,3 +179,105 @@ def test_the_data_reader_reads_back_what_mdegen_writes(records, kit):
 def test_the_data_reader_names_the_line_it_cannot_read():
     with pytest.raises(ps_data.PsDataError, match=r"line 2: \$Gpos"):
         ps_data.loads("# data\n$Gpos = @(\n    [pscustomobject]@{ Name = \"double\" }\n)\n", ["Gpos"])
+
+
+# --- what the review of the first version found ----------------------------------------------------
+
+def test_a_change_no_reviewed_field_shows_is_named_as_a_file(releases, tmp_path, capsys):
+    old, _ = releases
+    copy = tmp_path / "gpo"
+    shutil.copytree(old / "gpo", copy)
+    gpo_folder = next(p for p in (copy / "GPOs").iterdir() if (p / "DomainSysvol").is_dir()
+                      and "Servers" in (p / "bkupInfo.xml").read_text(encoding="utf-8"))
+    tasks = gpo_folder / "DomainSysvol/GPO/Machine/Preferences/ScheduledTasks/ScheduledTasks.xml"
+    tasks.write_bytes(tasks.read_bytes().replace(b"<Enabled>true</Enabled>", b"<Enabled>false</Enabled>", 1))
+    backup = gpo_folder / "Backup.xml"
+    backup.write_bytes(backup.read_bytes() + b" ")
+    extra = gpo_folder / "DomainSysvol/GPO/Machine/Preferences/Registry/Registry.xml"
+    extra.parent.mkdir(parents=True)
+    extra.write_bytes(b"<RegistrySettings/>")
+    doc = _diff_json(capsys, old / "gpo", copy)
+    servers = _items(_objects(doc, "gpo")[("GPO", "MDE Onboarding - Servers")])
+    assert list(servers) == ["task 'MDE Onboarding' settings"]
+    other = {f["path"]: f["status"] for k in doc["kits"] for f in k["other_files"]}
+    prefix = f"GPOs/{gpo_folder.name}/"
+    assert other == {prefix + "Backup.xml": "changed",
+                     prefix + "DomainSysvol/GPO/Machine/Preferences/Registry/Registry.xml": "added"}
+
+    sccm = tmp_path / "sccm"
+    shutil.copytree(old / "sccm", sccm)
+    sms = sccm / "packages/MDE-Onboarding-Servers/MDE-Onboarding-Servers.sms"
+    sms.write_bytes(sms.read_bytes().replace(b"CanRunWhen=AnyUserStatus", b"CanRunWhen=UserLoggedOn"))
+    package = _objects(_diff_json(capsys, old / "sccm", sccm), "sccm")[("SCCM package", "MDE Onboarding - Servers")]
+    assert _items(package) == {"program 'Onboard' CanRunWhen": ("AnyUserStatus", "UserLoggedOn")}
+
+
+def test_a_comment_in_the_config_is_a_difference(releases, tmp_path, capsys):
+    old, _ = releases
+    copy = tmp_path / old.name
+    shutil.copytree(old, copy)
+    (copy / "mdegen.yaml").write_bytes((copy / "mdegen.yaml").read_bytes() + b"# reviewed\n")
+    doc = _diff_json(capsys, old, copy)
+    assert doc["changes"] == [] and doc["kits"] == []
+    assert doc["release_files"] == [{"path": "mdegen.yaml", "status": "changed"}]
+
+
+def test_a_release_against_one_of_its_kits_compares_that_kit(releases, capsys):
+    old, new = releases
+    doc = _diff_json(capsys, old, new / "sccm")
+    assert [k["kit"] for k in doc["kits"]] == ["sccm"] and doc["changes"] == [] and doc["release_files"] == []
+    assert _diff_json(capsys, old, old / "gpo", code=0)["same"]
+
+
+def test_a_data_section_that_does_not_read_stops_the_diff(releases, tmp_path, capsys):
+    old, _ = releases
+    copy = tmp_path / "sccm"
+    shutil.copytree(old / "sccm", copy)
+    script = copy / "New-MdeCmPackage.ps1"
+    script.write_bytes(script.read_bytes().replace(b"Language       = 'Neutral'", b'Language       = "Neutral"', 1))
+    capsys.readouterr()
+    assert cli.main(["diff", str(old / "sccm"), str(copy)]) == 2
+    err = capsys.readouterr().err
+    assert "New-MdeCmPackage.ps1: its data section does not read (line" in err and "mdegen verify" in err
+
+
+def test_settings_read_as_mdegen_reads_them(tmp_path, capsys):
+    """`off` stays off (YAML 1.1 would make it false); listing the default target and adding one
+    is one target added; VDI pools added with the section are one change per pool."""
+    assert cli.main(["init", "--example", str(tmp_path / "ex"), "--force"]) == 0
+    config = tmp_path / "ex" / "mdegen.yaml"
+    text = config.read_text(encoding="utf-8")
+    head, rest = text[:text.index("targets:\n")], text[text.index("\ndownlevel:"):]
+    downlevel_free = head + rest[:rest.index("\nvdi:")] + "\n"          # no targets: the default one
+    config.write_text(downlevel_free, encoding="utf-8")
+    assert cli.main(["build", "-c", str(config), "-o", str(tmp_path / "a")]) == 0
+    explicit = head.replace("pua_protection: block", "pua_protection: off") + \
+        "targets:\n  - name: Servers\n" + NEW_TARGET + rest
+    config.write_text(explicit.replace('version: "2026.1.0"', 'version: "2026.1.1"'), encoding="utf-8")
+    assert cli.main(["build", "-c", str(config), "-o", str(tmp_path / "b")]) == 0
+    a, b = tmp_path / "a" / OLD_NAME, tmp_path / "b" / "Contoso-Example-Ltd-2026.1.1"
+    doc = _diff_json(capsys, a, b)
+    assert [(c["kind"], c["subject"]) for c in doc["changes"]] == [
+        ("setting changed", "settings.pua_protection"), ("target added", "Domain controllers"),
+        ("VDI pool added", "Citrix pool"), ("VDI pool added", "Kiosks")]
+    assert (doc["changes"][0]["old"], doc["changes"][0]["new"]) == ("block", "off")
+    back = _diff_json(capsys, b, a)
+    assert [c["kind"] for c in back["changes"]] == ["setting changed", "target removed", "VDI pool removed",
+                                                     "VDI pool removed"]
+
+
+@pytest.mark.parametrize("edit,message", [
+    (lambda m: {**m, "kits": 5}, "its list of kits is not one mdegen writes"),
+    (lambda m: {**m, "kits": ["../../x"]}, "its list of kits is not one mdegen writes"),
+    (lambda m: {**m, "packages": [{"field": ["x"]}]}, "its list of packages is not one mdegen writes"),
+    (lambda m: {**m, "kit": "foo"}, "names a kit mdegen does not know"),
+])
+def test_an_odd_manifest_is_refused_in_mdegens_words(edit, message, releases, tmp_path, capsys):
+    old, _ = releases
+    copy = tmp_path / old.name
+    shutil.copytree(old, copy)
+    manifest = json.loads((copy / "manifest.json").read_text(encoding="utf-8"))
+    (copy / "manifest.json").write_text(json.dumps(edit(manifest)), encoding="utf-8")
+    capsys.readouterr()
+    assert cli.main(["diff", str(old), str(copy)]) == 2
+    assert message in capsys.readouterr().err
