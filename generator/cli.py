@@ -302,11 +302,21 @@ _DIFF_EPILOG = ("Examples:\n\n  mdegen diff releases/Contoso-2026.1.0 releases/C
 # --- plan -----------------------------------------------------------------------------------------
 
 
-def _write_folder(output: Path, name: str, config, files) -> Path:
-    """A plan or report folder, written as a kit is: whole, with manifest.json and SHA256SUMS."""
+def _write_pages(output: Path, name: str, config, *, csv: bytes, html: bytes, summary: dict, text: str,
+                 as_json: bool) -> None:
+    """A plan or report folder (<name>.csv, .html, .json), written whole as a kit is (with manifest.json
+    and SHA256SUMS), then the summary on the console: as JSON, or as text."""
     from generator import writer
+    from generator.artifacts import OutputFile
 
-    return writer.write_kit(output, name, writer.finish_kit(name, config, files), force=True)
+    summary_bytes = (json.dumps(summary, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    files = [OutputFile(f"{name}.csv", csv), OutputFile(f"{name}.html", html), OutputFile(f"{name}.json", summary_bytes)]
+    folder = writer.write_kit(output, name, writer.finish_kit(name, config, files), force=True)
+    if as_json:
+        typer.echo(summary_bytes.decode("utf-8"), nl=False)
+    else:
+        typer.echo(text, nl=False)
+        typer.echo(f"wrote {folder / (name + '.html')}, {name}.csv and {name}.json")
 
 
 def plan(
@@ -324,7 +334,6 @@ def plan(
     """Show which computer of an inventory each target and route will reach, and which none reaches
     and why; writes plan.csv, plan.html and plan.json to <output>/plan/."""
     from generator import fleet_plan, inventory as inventory_mod, pages, project as project_mod
-    from generator.artifacts import OutputFile
     from generator.formats import csv_table
 
     day = _date_option("--as-of", as_of)
@@ -332,16 +341,10 @@ def plan(
     kind, computers = inventory_mod.read_inventory(inventory)
     result = fleet_plan.plan(project, computers, inventory=inventory.name, inventory_kind=kind,
                              inactive_days=inactive_days, as_of=day)
-    summary = result.summary()
-    files = [OutputFile("plan.csv", csv_table.dumps(fleet_plan.COLUMNS, [r.cells() for r in result.rows])),
-             OutputFile("plan.html", pages.plan_page(result)),
-             OutputFile("plan.json", (json.dumps(summary, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))]
-    folder = _write_folder(output, "plan", project.config, files)
-    if as_json:
-        typer.echo(json.dumps(summary, indent=2, ensure_ascii=False))
-    else:
-        typer.echo(fleet_plan.format_summary(result), nl=False)
-        typer.echo(f"wrote {folder / 'plan.csv'}, plan.html and plan.json")
+    _write_pages(output, "plan", project.config,
+                 csv=csv_table.dumps(fleet_plan.COLUMNS, [r.cells() for r in result.rows]),
+                 html=pages.plan_page(result), summary=result.summary(), text=fleet_plan.format_summary(result),
+                 as_json=as_json)
 
 
 def _date_option(option: str, value: str | None) -> dt.date | None:
@@ -355,6 +358,50 @@ def _date_option(option: str, value: str | None) -> dt.date | None:
 
 _PLAN_EPILOG = ("Examples:\n\n  mdegen plan -c mdegen.yaml --inventory inventory.csv -o output\n\n"
                 "  mdegen plan --inventory devices.csv --inactive-days 45 --json")
+
+
+# --- report ---------------------------------------------------------------------------------------
+
+
+def report(
+    results: Annotated[Path, typer.Argument(help="The folder of verification results (<computer>.json, as "
+                                            "Test-MdeOnboarding.ps1 -ResultPath writes them).")],
+    config: ConfigOpt = Path(DEFAULT_CONFIG_NAME),
+    inventory: Annotated[Optional[Path], typer.Option("--inventory", help="Also list the computers the plan of "
+                                                      "this inventory covers that never reported.")] = None,
+    output: OutputOpt = Path(DEFAULT_OUTPUT),
+    stale_days: Annotated[int, typer.Option("--stale-days", min=1, help="A result older than this many days is "
+                                            "stale.")] = 7,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", metavar="YYYY-MM-DD", help="The date staleness is "
+                                                 "counted from (default: the newest result's).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Turn the verification results into one page an admin reads at a glance: per target how many
+    servers are onboarded, failed (and what to do), in the wrong antivirus mode, tagged wrong, of
+    another tenant, stale or never reported; writes report.html, report.csv and report.json to
+    <output>/report/. A file that is not a result is named and skipped."""
+    from generator import fleet_plan, fleet_report, inventory as inventory_mod, pages, project as project_mod
+    from generator.formats import csv_table
+
+    day = _date_option("--as-of", as_of)
+    project = project_mod.load(config, packages=(), now=_now(), purpose="report")
+    plan_of = None
+    if inventory is not None:
+        kind, computers = inventory_mod.read_inventory(inventory)
+        plan_of = fleet_plan.plan(project, computers, inventory=inventory.name, inventory_kind=kind)
+    found, skipped = fleet_report.read_results(results)
+    for name, why in skipped:
+        typer.echo(f"warning: {results / name}: skipped: {why}", err=True)
+    result = fleet_report.report(project, found, skipped, results_name=results.name, plan=plan_of,
+                                 stale_days=stale_days, as_of=day)
+    _write_pages(output, "report", project.config,
+                 csv=csv_table.dumps(fleet_report.COLUMNS, [s.cells() for s in result.servers]),
+                 html=pages.report_page(result), summary=result.summary(), text=fleet_report.format_summary(result),
+                 as_json=as_json)
+
+
+_REPORT_EPILOG = ("Examples:\n\n  mdegen report -c mdegen.yaml \\\\fs01\\MDE-Results$ -o output\n\n"
+                  "  mdegen report results --inventory inventory.csv --json")
 
 
 # --- build ----------------------------------------------------------------------------------------
@@ -466,6 +513,7 @@ def make_app(registry: tuple[Kit, ...] | None = None) -> typer.Typer:
     app.command(epilog=_BUILD_EPILOG)(build)
     app.command(epilog=_DIFF_EPILOG)(diff)
     app.command(epilog=_PLAN_EPILOG)(plan)
+    app.command(epilog=_REPORT_EPILOG)(report)
     for kit in registry:
         epilog = (f"Example:\n\n  mdegen {kit.command} -c mdegen.yaml -o output\n\n"
                   f"  writes output/{kit.name}/: {kit.writes}")

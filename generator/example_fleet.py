@@ -10,6 +10,8 @@ and two inactive accounts, and computers that are no Windows.
 
 from __future__ import annotations
 
+import json
+
 from generator.formats import csv_table
 
 DOMAIN = "contoso.example"
@@ -76,3 +78,93 @@ def inventory_csv() -> bytes:
                      "OperatingSystem": os_name, "OperatingSystemVersion": version, "PrimaryGroupID": group,
                      "Enabled": enabled, "LastLogonDate": last, "DistinguishedName": f"CN={name},{ou},{_BASE}"})
     return csv_table.dumps(INVENTORY_COLUMNS, rows)
+
+
+# --- verification results --------------------------------------------------------------------------
+
+RESULTS_FOLDER = "results"
+EXAMPLE_ORG_ID = "00000000-0000-0000-0000-000000000000"
+OTHER_ORG_ID = "11111111-1111-1111-1111-111111111111"        # FAKE too: "another tenant"
+_PASS = {
+    "onboarding_state": ("1", "1", "onboarded"),
+    "org_id": (EXAMPLE_ORG_ID, EXAMPLE_ORG_ID, "the expected organisation"),
+    "script_event": ("20", "20", "WDATPOnboarding event 20"),
+    "onboarding_value": ("", "present", "OnboardingInfo is not compared while onboarded"),
+    "sense_service": ("Running", "Running", "the sensor service runs"),
+    "sense_connectivity": ("no errors", "no errors", "no connectivity errors since the last start"),
+    "defender_service": ("Running", "Running", "Defender Antivirus runs"),
+    "running_mode": ("Passive", "Passive", "the expected running mode"),
+    "passive_policy": ("1", "1", "the passive-mode policy is as configured"),
+    "passive_event": ("1", "1, result 0", "the sensor set the expected running mode"),
+    "prerequisites": ("", "", "no down-level agent"),
+    "device_tag": ("Servers", "Servers", "the configured tag"),
+    "agent": ("", "", "no down-level agent"),
+}
+# (computer, target, agent, time, failed checks {id: (observed, detail)}, expect)
+RESULTS: tuple[tuple[str, str, str, str, dict, str], ...] = (
+    ("FAKE-WEB01", "Servers", "none", "2026-01-15T09:30:00Z", {}, "Onboarded"),
+    ("FAKE-WEB02", "Servers", "none", "2026-01-15T09:31:00Z", {}, "Onboarded"),
+    ("FAKE-APP01", "Servers", "none", "2026-01-15T09:32:00Z",
+     {"onboarding_state": ("0", "not onboarded"),
+      "script_event": ("35", "WDATPOnboarding event 35: the onboarding state value did not appear"),
+      "sense_service": ("Stopped", "the sensor service does not run")}, "Onboarded"),
+    ("FAKE-APP02", "Servers", "none", "2026-01-15T09:33:00Z",
+     {"running_mode": ("Normal", "Defender Antivirus is active, passive mode was expected"),
+      "passive_policy": ("absent", "no ForceDefenderPassiveMode policy value")}, "Onboarded"),
+    ("FAKE-SQL01", "Servers", "none", "2026-01-15T09:34:00Z", {"device_tag": ("SQL", "another tag")}, "Onboarded"),
+    ("FAKE-FILE01", "Servers", "none", "2026-01-15T09:35:00Z",
+     {"org_id": (OTHER_ORG_ID, "onboarded to another organisation")}, "Onboarded"),
+    ("FAKE-FILE02", "Servers", "none", "2026-01-02T09:36:00Z", {}, "Onboarded"),
+    ("FAKE-LEGACY01", "Server 2012 R2 and 2016", "unified", "2026-01-15T08:10:00Z", {}, "Onboarded"),
+    ("FAKE-LEGACY02", "Server 2012 R2 and 2016", "unified", "2026-01-15T08:11:00Z",
+     {"agent": ("absent", "Microsoft Defender for Endpoint (md4ws.msi) is not installed")}, "Onboarded"),
+    ("FAKE-OLDAPP01", "Server 2008 R2", "defenderdt", "2026-01-15T08:12:00Z",
+     {"sense_connectivity": ("event 5", "SENSE event 5: failed to contact the server")}, "Onboarded"),
+    ("FAKE-CTX001", "Citrix pool", "none", "2026-01-15T07:10:00Z", {}, "Onboarded"),
+    ("FAKE-CTX-MS01", "Citrix pool", "none", "2026-01-15T07:12:00Z", {}, "Onboarded"),
+    ("FAKE-KIOSK01", "Kiosks", "none", "2026-01-15T06:10:00Z", {}, "Onboarded"),
+    ("FAKE-WEB99", "Servers", "none", "2026-01-14T10:00:00Z", {}, "Offboarded"),
+)
+
+
+def _result(computer: str, target: str, agent: str, time: str, failed: dict, expect: str) -> dict:
+    from generator import verification
+
+    bits = {c.name: c.bit for c in verification.CLASSES}
+    checks = []
+    for check_id, cls in verification.CHECKS:
+        expected, observed, detail = _PASS[check_id]
+        status = "pass"
+        if check_id in ("prerequisites", "agent") and agent != "none":
+            expected, observed, detail = agent, agent, f"the {agent} agent reports no failure"
+        elif check_id in ("prerequisites", "agent") or (expect == "Offboarded" and check_id not in (
+                "onboarding_state", "sense_service", "onboarding_value")):
+            status = "not-applicable"
+        if target == "Kiosks" and check_id in ("running_mode", "passive_policy", "passive_event", "device_tag"):
+            expected = observed = {"running_mode": "Normal", "passive_policy": "0", "passive_event": "0",
+                                   "device_tag": "Kiosks"}[check_id]
+        if expect == "Offboarded" and check_id == "onboarding_state":
+            expected, observed, detail = "0", "0", "offboarded"
+        if expect == "Offboarded" and check_id == "sense_service":
+            expected, observed, detail = "Stopped, not automatic", "Stopped", "the sensor service is stopped"
+        if expect == "Offboarded" and check_id == "onboarding_value":
+            expected, observed, detail = "absent", "absent", "no OnboardingInfo policy value"
+        if check_id in failed:
+            status = "fail"
+            observed, detail = failed[check_id]
+        checks.append({"id": check_id, "class": bits[cls], "status": status, "expected": expected,
+                       "observed": observed, "detail": detail})
+    exit_code = 0
+    for c in checks:
+        if c["status"] == "fail":
+            exit_code |= c["class"]
+    return {"schema": verification.SCHEMA_ID, "computer": computer, "time": time, "expect": expect,
+            "target": target, "release": "2026.1.0", "agent": agent, "result": "fail" if exit_code else "pass",
+            "exitCode": exit_code, "checks": checks}
+
+
+def results() -> list[tuple[str, bytes]]:
+    """(file name, bytes) of each example result, as the script writes it (compact JSON, UTF-8)."""
+    return [(f"{RESULTS_FOLDER}/{row[0]}.json",
+             json.dumps(_result(*row), separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+            for row in RESULTS]

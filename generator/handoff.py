@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from generator import __version__
+from generator import __version__, inventory
 from generator.artifacts import OutputFile
 from generator.policy import hklm_path
 from generator.templating import markdown_cell, render, text_file
@@ -41,6 +41,8 @@ def handoff_file(template: str, project, **context: object) -> OutputFile:
         release_date=project.release_date.isoformat(),
         mdegen_version=__version__,
         covers=covers(project.targets),
+        ad_inventory_command=inventory.AD_EXPORT_COMMAND,
+        cm_inventory_command=inventory.CM_EXPORT_COMMAND,
         **context,
     )
     return OutputFile(HANDOFF_NAME, text_file(text))

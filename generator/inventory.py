@@ -36,6 +36,28 @@ from pathlib import Path
 from generator import releases
 from generator.errors import InventoryError
 
+# The export commands the handoffs give (a line that ends with | continues on the next one). Tests
+# run both through the PowerShell oracles.
+AD_EXPORT_COMMAND = (
+    "Get-ADComputer -Filter * -Properties OperatingSystem,OperatingSystemVersion,PrimaryGroupID,Enabled,"
+    "LastLogonDate,DistinguishedName |\n"
+    "  Select-Object Name,DNSHostName,OperatingSystem,OperatingSystemVersion,PrimaryGroupID,Enabled,LastLogonDate,"
+    "DistinguishedName |\n"
+    "  Export-Csv -NoTypeInformation -Encoding UTF8 inventory.csv")
+CM_EXPORT_COMMAND = (
+    "Get-CimInstance -ComputerName '<SMS Provider>' -Namespace 'root\\SMS\\site_<site code>' -Query "
+    "('SELECT SMS_R_System.Name, SMS_R_System.Build, SMS_R_System.Active, SMS_R_System.Obsolete, '"
+    " + 'SMS_R_System.LastLogonTimestamp, SMS_G_System_OPERATING_SYSTEM.Caption, '"
+    " + 'SMS_G_System_OPERATING_SYSTEM.ProductType, SMS_G_System_OPERATING_SYSTEM.OperatingSystemSKU '"
+    " + 'FROM SMS_R_System INNER JOIN SMS_G_System_OPERATING_SYSTEM '"
+    " + 'ON SMS_G_System_OPERATING_SYSTEM.ResourceID = SMS_R_System.ResourceId') |\n"
+    "  Select-Object @{ n = 'Name'; e = { $_.SMS_R_System.Name } }, @{ n = 'Build'; e = { $_.SMS_R_System.Build } },\n"
+    "    @{ n = 'ProductType'; e = { $_.SMS_G_System_OPERATING_SYSTEM.ProductType } },\n"
+    "    @{ n = 'OperatingSystemSKU'; e = { $_.SMS_G_System_OPERATING_SYSTEM.OperatingSystemSKU } },\n"
+    "    @{ n = 'Caption'; e = { $_.SMS_G_System_OPERATING_SYSTEM.Caption } }, @{ n = 'Active'; e = { $_.SMS_R_System.Active } },\n"
+    "    @{ n = 'Obsolete'; e = { $_.SMS_R_System.Obsolete } }, @{ n = 'LastActiveTime'; e = { $_.SMS_R_System.LastLogonTimestamp } } |\n"
+    "  Export-Csv -NoTypeInformation -Encoding UTF8 devices.csv")
+
 AD_COLUMNS = ("Name", "OperatingSystem", "OperatingSystemVersion")
 AD_OPTIONAL = ("DNSHostName", "PrimaryGroupID", "Enabled", "LastLogonDate", "DistinguishedName")
 CM_COLUMNS = ("Name", "Build", "ProductType")

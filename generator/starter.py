@@ -89,7 +89,7 @@ def starter_config(*, example: bool = False, today: dt.date | None = None) -> by
 
 def example_files() -> list[OutputFile]:
     """The runnable example: config plus synthetic (fake) portal packages and agent files, and a
-    fake fleet (an inventory for `mdegen plan`)."""
+    fake fleet (an inventory for `mdegen plan`, verification results for `mdegen report`)."""
     from generator import example_fleet, synthetic
 
     return [
@@ -104,6 +104,7 @@ def example_files() -> list[OutputFile]:
         OutputFile(EXAMPLE_AGENTS["defenderdt_offboarding"],
                    synthetic.fake_defenderdt_offboarding(expires=EXAMPLE_OFFBOARDING_EXPIRES)),
         OutputFile(example_fleet.INVENTORY_NAME, example_fleet.inventory_csv()),
+        *(OutputFile(name, data) for name, data in example_fleet.results()),
     ]
 
 

@@ -252,3 +252,50 @@ def rows(project, expect: str = "Onboarded") -> list[dict[str, str]]:
                                 release=project.release_version,
                                 workspace_id=downlevel.workspace_id if downlevel else None, expect=expect)}
             for t in project.targets]
+
+
+# The JSON Schema keywords RESULT_SCHEMA uses, each of which ``result_problems`` checks; a test
+# keeps the schema to these, so the report never trusts a keyword nobody checks.
+SCHEMA_KEYWORDS = frozenset({"$schema", "$id", "title", "description", "type", "additionalProperties", "required",
+                             "properties", "const", "enum", "minLength", "pattern", "minimum", "maximum", "items"})
+_TYPES = {"object": dict, "array": list, "string": str}
+
+
+def result_problems(doc: object, schema: dict | None = None, where: str = "") -> list[str]:
+    """What keeps ``doc`` from being a result of RESULT_SCHEMA (empty: it is one), each naming the
+    place ("checks[3].status: ..."). Implements exactly SCHEMA_KEYWORDS."""
+    import re
+
+    schema = RESULT_SCHEMA if schema is None else schema
+    at = where or "the result"
+    kind = schema.get("type")
+    if kind == "integer":
+        if not isinstance(doc, int) or isinstance(doc, bool):
+            return [f"{at}: is not an integer"]
+    elif kind is not None and not isinstance(doc, _TYPES[kind]):
+        return [f"{at}: is not a{'n' if kind[0] in 'aeiou' else ''} {kind}"]
+    if "const" in schema and doc != schema["const"]:
+        return [f"{at}: is not {schema['const']!r}"]
+    if "enum" in schema and (isinstance(doc, bool) or doc not in schema["enum"]):
+        return [f"{at}: {doc!r} is none of {', '.join(map(str, schema['enum']))}"]
+    problems = []
+    if isinstance(doc, str):
+        if len(doc) < schema.get("minLength", 0):
+            problems.append(f"{at}: is too short")
+        if "pattern" in schema and not re.search(schema["pattern"], doc):
+            problems.append(f"{at}: {doc!r} is not of the form {schema['pattern']}")
+    if isinstance(doc, int) and not isinstance(doc, bool):
+        if doc < schema.get("minimum", doc) or doc > schema.get("maximum", doc):
+            problems.append(f"{at}: {doc} is out of range")
+    if isinstance(doc, dict):
+        properties = schema.get("properties", {})
+        problems += [f"{at}: lacks {name!r}" for name in schema.get("required", []) if name not in doc]
+        if schema.get("additionalProperties") is False:
+            problems += [f"{at}: has {name!r}, which the schema does not know" for name in doc if name not in properties]
+        for name, sub in properties.items():
+            if name in doc:
+                problems += result_problems(doc[name], sub, f"{where}.{name}" if where else name)
+    if isinstance(doc, list) and "items" in schema:
+        for i, item in enumerate(doc):
+            problems += result_problems(item, schema["items"], f"{where}[{i}]")
+    return problems

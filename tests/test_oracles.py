@@ -69,3 +69,14 @@ def test_the_cmdlet_check_catches_what_it_should(shared_dir, tmp_path):
     bad.write_bytes(b"\xef\xbb\xbfGet-CMDeviceCollection -Name 'x' -DisableWildcardHandling\r\n")
     r = _oracle("ps_cmdlet_check.py", "--ps51", "--quiet", str(bad))
     assert r.returncode == 1 and "no such parameter" in r.stdout + r.stderr
+
+
+def test_the_inventory_export_commands_pass_both_checks(shared_dir, tmp_path):
+    """The commands the GPO and SCCM handoffs give for `mdegen plan`'s inventory."""
+    from generator import inventory
+
+    script = tmp_path / "Export-Inventory.ps1"
+    script.write_text(inventory.AD_EXPORT_COMMAND + "\r\n" + inventory.CM_EXPORT_COMMAND + "\r\n", encoding="utf-8-sig")
+    for checker in ("ps_syntax_check.py", "ps_cmdlet_check.py"):
+        r = _oracle(checker, "--ps51", str(script))
+        assert r.returncode == 0 and not _findings(r.stdout + r.stderr), r.stdout + r.stderr
