@@ -248,3 +248,22 @@ def test_hostile_names_are_shown_escaped(name, os_name):
     assert page.count("<script>") == 1                   # the page's own, and no other
     data = csv_table.dumps(fleet_plan.COLUMNS, [r.cells() for r in result.rows]).decode("utf-8-sig")
     assert data.count("\r\n") == 2 and '"=' not in data
+
+
+@pytest.mark.parametrize("layout", [name for name in LAYOUTS if LAYOUTS[name] is not None])
+def test_a_configmgr_plan_agrees_with_the_generated_collections(layout, tmp_path):
+    """The ConfigMgr inventory of the collection tests' resources (every release as member and DC,
+    workstations, multi-session hosts): the plan's target is the one whose collection query holds
+    the resource."""
+    from generator.targeting import cm_collection_wql
+    from test_cm_targeting import RESOURCES, matches
+
+    p = _project(LAYOUTS[layout])
+    lines = ['"Name","Build","ProductType","OperatingSystemSKU","Caption"']
+    lines += [f'"R{i}","{r.build}","{r.product_type}","{r.sku}","{r.caption}"' for i, r in enumerate(RESOURCES)]
+    _, computers = read_inventory(_write(tmp_path, "\r\n".join(lines) + "\r\n"))
+    result = fleet_plan.plan(p, computers, inventory="devices.csv", inventory_kind="ConfigMgr")
+    for resource, row in zip(RESOURCES, result.rows):
+        by_collection = {t.name for t in p.targets if matches(cm_collection_wql(t), resource.row())}
+        assert set(row.filter_targets) == by_collection, resource.caption
+        assert row.target == (by_collection.pop() if by_collection else ""), resource.caption
