@@ -303,7 +303,7 @@ _DIFF_EPILOG = ("Examples:\n\n  mdegen diff releases/Contoso-2026.1.0 releases/C
 
 
 def _write_pages(output: Path, name: str, config, *, csv: bytes, html: bytes, summary: dict, text: str,
-                 as_json: bool) -> None:
+                 as_json: bool, force: bool) -> None:
     """A plan or report folder (<name>.csv, .html, .json), written whole as a kit is (with manifest.json
     and SHA256SUMS), then the summary on the console: as JSON, or as text."""
     from generator import writer
@@ -311,7 +311,7 @@ def _write_pages(output: Path, name: str, config, *, csv: bytes, html: bytes, su
 
     summary_bytes = (json.dumps(summary, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
     files = [OutputFile(f"{name}.csv", csv), OutputFile(f"{name}.html", html), OutputFile(f"{name}.json", summary_bytes)]
-    folder = writer.write_kit(output, name, writer.finish_kit(name, config, files), force=True)
+    folder = writer.write_kit(output, name, writer.finish_kit(name, config, files), force=force)
     if as_json:
         typer.echo(summary_bytes.decode("utf-8"), nl=False)
     else:
@@ -330,6 +330,7 @@ def plan(
     as_of: Annotated[Optional[str], typer.Option("--as-of", metavar="YYYY-MM-DD", help="The date inactivity is "
                                                  "counted from (default: the newest logon in the inventory).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    force: ForceOpt = False,
 ) -> None:
     """Show which computer of an inventory each target and route will reach, and which none reaches
     and why; writes plan.csv, plan.html and plan.json to <output>/plan/."""
@@ -338,13 +339,12 @@ def plan(
 
     day = _date_option("--as-of", as_of)
     project = project_mod.load(config, packages=(), now=_now(), purpose="plan")
-    kind, computers = inventory_mod.read_inventory(inventory)
-    result = fleet_plan.plan(project, computers, inventory=inventory.name, inventory_kind=kind,
+    result = fleet_plan.plan(project, inventory_mod.read_inventory(inventory), inventory_name=inventory.name,
                              inactive_days=inactive_days, as_of=day)
     _write_pages(output, "plan", project.config,
                  csv=csv_table.dumps(fleet_plan.COLUMNS, [r.cells() for r in result.rows]),
                  html=pages.plan_page(result), summary=result.summary(), text=fleet_plan.format_summary(result),
-                 as_json=as_json)
+                 as_json=as_json, force=force)
 
 
 def _date_option(option: str, value: str | None) -> dt.date | None:
@@ -374,7 +374,10 @@ def report(
                                             "stale.")] = 7,
     as_of: Annotated[Optional[str], typer.Option("--as-of", metavar="YYYY-MM-DD", help="The date staleness is "
                                                  "counted from (default: the newest result's).")] = None,
+    inactive_days: Annotated[int, typer.Option("--inactive-days", min=1, help="As for mdegen plan: the plan of "
+                                               "--inventory leaves out accounts with no logon for longer.")] = 90,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    force: ForceOpt = False,
 ) -> None:
     """Turn the verification results into one page an admin reads at a glance: per target how many
     servers are onboarded, failed (and what to do), in the wrong antivirus mode, tagged wrong, of
@@ -382,22 +385,27 @@ def report(
     <output>/report/. A file that is not a result is named and skipped."""
     from generator import fleet_plan, fleet_report, inventory as inventory_mod, pages, project as project_mod
     from generator.formats import csv_table
+    from generator.formats.csv_table import visible
 
     day = _date_option("--as-of", as_of)
     project = project_mod.load(config, packages=(), now=_now(), purpose="report")
     plan_of = None
     if inventory is not None:
-        kind, computers = inventory_mod.read_inventory(inventory)
-        plan_of = fleet_plan.plan(project, computers, inventory=inventory.name, inventory_kind=kind)
+        plan_of = fleet_plan.plan(project, inventory_mod.read_inventory(inventory), inventory_name=inventory.name,
+                                  inactive_days=inactive_days)
     found, skipped = fleet_report.read_results(results)
     for name, why in skipped:
-        typer.echo(f"warning: {results / name}: skipped: {why}", err=True)
-    result = fleet_report.report(project, found, skipped, results_name=results.name, plan=plan_of,
+        typer.echo(f"warning: {visible(str(results / name))}: skipped: {visible(why)}", err=True)
+    if not found and not skipped:
+        typer.echo(f"warning: {results}: no result files (*.json) in it: is it the folder the results were "
+                   "collected in?", err=True)
+    result = fleet_report.report(project, found, skipped, results_name=results.resolve().name or str(results),
+                                 plan=plan_of,
                                  stale_days=stale_days, as_of=day)
     _write_pages(output, "report", project.config,
                  csv=csv_table.dumps(fleet_report.COLUMNS, [s.cells() for s in result.servers]),
                  html=pages.report_page(result), summary=result.summary(), text=fleet_report.format_summary(result),
-                 as_json=as_json)
+                 as_json=as_json, force=force)
 
 
 _REPORT_EPILOG = ("Examples:\n\n  mdegen report -c mdegen.yaml \\\\fs01\\MDE-Results$ -o output\n\n"

@@ -20,7 +20,7 @@ INVENTORY_NAME = "inventory.csv"
 INVENTORY_COLUMNS = ("Name", "DNSHostName", "OperatingSystem", "OperatingSystemVersion", "PrimaryGroupID",
                      "Enabled", "LastLogonDate", "DistinguishedName")
 
-# (name, operating system, version, primary group, enabled, last logon as en-US Export-Csv writes it, OU)
+# (name, operating system, version, primary group, enabled, last logon (en-US, as the table is easier to read so), OU)
 COMPUTERS: tuple[tuple[str, str, str, str, str, str, str], ...] = (
     ("FAKE-WEB01", "Windows Server 2019 Datacenter", "10.0 (17763)", "515", "True", "1/15/2026 9:12:40 AM", "OU=Servers"),
     ("FAKE-WEB02", "Windows Server 2019 Standard", "10.0 (17763)", "515", "True", "1/14/2026 11:03:05 PM", "OU=Servers"),
@@ -71,9 +71,12 @@ COMPUTERS: tuple[tuple[str, str, str, str, str, str, str], ...] = (
 
 def inventory_csv() -> bytes:
     """The inventory as Windows PowerShell 5.1 writes it with the handoff's command (-Encoding UTF8:
-    a BOM, CRLF, every field quoted), in an en-US culture."""
+    a BOM, CRLF, every field quoted; LastLogonDate as ToString('s') writes it)."""
+    import datetime as dt
+
     rows = []
     for name, os_name, version, group, enabled, last, ou in COMPUTERS:
+        last = dt.datetime.strptime(last, "%m/%d/%Y %I:%M:%S %p").isoformat() if last else ""
         rows.append({"Name": name, "DNSHostName": f"{name.lower()}.{DOMAIN}" if os_name else "",
                      "OperatingSystem": os_name, "OperatingSystemVersion": version, "PrimaryGroupID": group,
                      "Enabled": enabled, "LastLogonDate": last, "DistinguishedName": f"CN={name},{ou},{_BASE}"})

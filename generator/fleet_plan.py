@@ -23,7 +23,8 @@ from collections import Counter
 from dataclasses import dataclass
 
 from generator import releases, targeting
-from generator.inventory import UNSUPPORTED_BUILDS, Computer
+from generator.formats.csv_table import visible
+from generator.inventory import UNSUPPORTED_BUILDS, Computer, Inventory
 
 DEFAULT_INACTIVE_DAYS = 90
 COLUMNS = ("Name", "DNSHostName", "OperatingSystem", "OperatingSystemVersion", "Release", "Role",
@@ -41,7 +42,7 @@ REASONS = {
     "disabled": "the account is disabled",
     "inactive": "no logon for a long time",
     "not-windows": "not Windows",
-    "no-build": "no build number in the inventory",
+    "no-build": "no build number, product type or SKU in the inventory",
     "workstation": "a workstation: no server target or pool covers it",
     "multi-session": "a Windows 10/11 Enterprise multi-session host: server filters exclude it",
     "unsupported": "a release no Defender for Endpoint route onboards",
@@ -125,12 +126,26 @@ def _not_covered(c: Computer, release: str, code: str, text: str, matched: tuple
     return PlanRow(c, release, "", "", "", "", False, code, text, matched)
 
 
-def plan(project, computers: list[Computer], *, inventory: str, inventory_kind: str,
-         inactive_days: int = DEFAULT_INACTIVE_DAYS, as_of: dt.date | None = None) -> Plan:
-    """The plan of ``computers`` for the resolved ``project`` (its targets, share and VDI pools)."""
-    if as_of is None:
-        logons = [c.last_logon for c in computers if c.last_logon is not None]
-        as_of = max(logons).date() if logons else None
+def reference_day(days: list[dt.date], slack: int) -> dt.date | None:
+    """The day an export or a set of results was made, from its own dates: the newest one, leaving
+    out those more than ``slack`` days after the median (a clock set years ahead on one machine
+    must not make every other one look old)."""
+    if not days:
+        return None
+    ordered = sorted(days)
+    median = ordered[(len(ordered) - 1) // 2]
+    return max(d for d in ordered if (d - median).days <= slack)
+
+
+def plan(project, inventory: Inventory, *, inventory_name: str, inactive_days: int = DEFAULT_INACTIVE_DAYS,
+         as_of: dt.date | None = None) -> Plan:
+    """The plan of the ``inventory``'s computers for the resolved ``project`` (its targets, share and
+    VDI pools). Without a date column in the export, no account counts as inactive."""
+    computers = inventory.computers
+    if not inventory.dated:
+        as_of = None
+    elif as_of is None:
+        as_of = reference_day([c.last_logon.date() for c in computers if c.last_logon is not None], 365)
     routes = tuple(r for r, present in (("GPO", project.config.share is not None), ("SCCM", True)) if present)
     route_text = " or ".join(routes)
     pools = list(project.config.vdi.pools) if project.config.vdi else []
@@ -140,9 +155,12 @@ def plan(project, computers: list[Computer], *, inventory: str, inventory_kind: 
     for c in computers:
         release = _release_label(c)
         wmi = c.wmi()
+        # A ConfigMgr device without OperatingSystemSKU in hardware inventory: its collection's
+        # "OperatingSystemSKU <> 175" is not true (a missing value compares as unknown).
         matched = tuple(t.name for t in project.targets
-                        if wmi and targeting.matches(t, build=wmi["BuildNumber"], product_type=wmi["ProductType"],
-                                                     sku=wmi["OperatingSystemSKU"]))
+                        if wmi and (wmi["OperatingSystemSKU"] is not None or not t.excluded_skus)
+                        and targeting.matches(t, build=wmi["BuildNumber"], product_type=wmi["ProductType"],
+                                              sku=wmi["OperatingSystemSKU"] or 0))
         in_pools = [p for p in pools if _pool_holds(getattr(p, "ou", None), c.distinguished_name)]
         if c.enabled is False:
             rows.append(_not_covered(c, release, "disabled", "the account is disabled (or the device is obsolete "
@@ -157,9 +175,11 @@ def plan(project, computers: list[Computer], *, inventory: str, inventory_kind: 
             what = f"'{c.operating_system}'" if c.operating_system else "no operating system"
             rows.append(_not_covered(c, release, "not-windows", f"not Windows ({what} in the inventory)", matched))
             continue
-        if c.build is None:
-            rows.append(_not_covered(c, release, "no-build", f"the inventory gives no build number "
-                                     f"('{c.operating_system_version}'); it has never reported its version", matched))
+        if c.build is None or c.product_type is None:
+            what = (f"no build number ('{c.operating_system_version}')" if c.build is None
+                    else "no ProductType (no hardware inventory yet)")
+            rows.append(_not_covered(c, release, "no-build", f"the inventory gives {what}: the filters and "
+                                     "collections cannot match it until it reports one", matched))
             continue
         if c.product_type == releases.WORKSTATION and not in_pools:
             rows.append(_not_covered(c, release, "workstation", "a workstation (Windows client): onboard it with "
@@ -180,7 +200,10 @@ def plan(project, computers: list[Computer], *, inventory: str, inventory_kind: 
                 route = "VDI (domain GPO)" if x.domain_gpo else "VDI (golden image)"
                 rows.append(PlanRow(c, release, x.name, route, "", VDI_PAYLOADS[x.mode], True, "", "", matched))
             continue
-        if c.multi_session:
+        if c.sku is None and any(t.excluded_skus for t in project.targets if c.build in t.builds):
+            rows.append(_not_covered(c, release, "no-build", "no OperatingSystemSKU in hardware inventory: the "
+                                     "collection leaves it out until its hardware inventory reports one", matched))
+        elif c.multi_session:
             rows.append(_not_covered(c, release, "multi-session", "a Windows 10/11 Enterprise multi-session host "
                                      "(OperatingSystemSKU 175): onboard it as VDI (a pool with its ou) or with the "
                                      "portal's client methods", matched))
@@ -201,18 +224,18 @@ def plan(project, computers: list[Computer], *, inventory: str, inventory_kind: 
             else:
                 advice = f"no target lists {what} member servers: add the release to a target's os"
             rows.append(_not_covered(c, release, "no-target", advice, matched))
-    return Plan(project.organization, project.release_version, inventory, inventory_kind, as_of, inactive_days,
+    return Plan(project.organization, project.release_version, inventory_name, inventory.kind, as_of, inactive_days,
                 routes, tuple(rows))
 
 
 def format_summary(p: Plan) -> str:
     s = p.summary()
-    lines = [f"plan: {s['computers']} computers in {p.inventory} ({p.inventory_kind}), "
+    lines = [f"plan: {s['computers']} computers in {visible(p.inventory)} ({p.inventory_kind}), "
              f"{s['covered']} covered, {s['not_covered']} not"]
     if p.as_of:
         lines.append(f"  inactive: no logon within {p.inactive_days} days of {p.as_of.isoformat()}")
     lines.append("  covered, per target and route:")
-    lines += [f"    {t['computers']:>5}  {t['target']}: {t['route']}" for t in s["targets"]] or ["    none"]
+    lines += [f"    {t['computers']:>5}  {visible(t['target'])}: {t['route']}" for t in s["targets"]] or ["    none"]
     lines.append("  not covered, per reason:")
     lines += [f"    {r['computers']:>5}  {r['reason']}: {r['meaning']}" for r in s["reasons"]] or ["    none"]
     return "\n".join(lines) + "\n"

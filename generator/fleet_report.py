@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator import payloads, verification
+from generator.formats.csv_table import visible
 
 DEFAULT_STALE_DAYS = 7
 STATES = ("onboarded", "failed", "wrong antivirus mode", "tagged wrong", "other tenant", "stale", "never reported",
@@ -114,15 +115,39 @@ class Report:
         }
 
 
+def _consistency(doc: dict) -> str | None:
+    """What makes a result that follows the schema still not one the script wrote, or None."""
+    try:
+        _time(doc)
+    except ValueError:
+        return f"time {doc['time']!r} is not a date"
+    classes = dict(verification.CHECKS)
+    bits = {c.name: c.bit for c in verification.CLASSES}
+    for check in doc["checks"]:
+        if check["class"] != bits[classes[check["id"]]]:
+            return f"check {check['id']} has class {check['class']}, not {bits[classes[check['id']]]}"
+    failed = 0
+    for check in doc["checks"]:
+        if check["status"] == "fail":
+            failed |= check["class"]
+    if doc["exitCode"] & ~verification.SCRIPT_FAILED_EXIT != failed:
+        return f"exitCode {doc['exitCode']} is not the sum of the failed checks' classes ({failed})"
+    if (doc["result"] == "pass") != (doc["exitCode"] == 0):
+        return f"result {doc['result']!r} does not agree with exitCode {doc['exitCode']}"
+    return None
+
+
 def read_results(folder: Path) -> tuple[list[tuple[str, dict]], list[tuple[str, str]]]:
-    """(file name, result) of every valid result in ``folder`` (its *.json files, by name), and
+    """(file name, result) of every valid result in ``folder`` (its .json files, by name), and
     (file name, why) of each file that is skipped."""
     from generator.errors import InventoryError
 
     if not folder.is_dir():
         raise InventoryError(f"{folder}: no such folder: give the folder the results were collected in")
     good, skipped = [], []
-    for path in sorted(folder.glob("*.json"), key=lambda p: p.name.lower()):
+    files = sorted((p for p in folder.iterdir() if p.suffix.lower() == ".json" and p.is_file()),
+                   key=lambda p: (p.name.lower(), p.name))
+    for path in files:
         try:
             raw = path.read_bytes()
         except OSError as exc:
@@ -140,14 +165,27 @@ def read_results(folder: Path) -> tuple[list[tuple[str, dict]], list[tuple[str, 
         except json.JSONDecodeError as exc:
             skipped.append((path.name, f"line {exc.lineno}: not JSON ({exc.msg})"))
             continue
+        except ValueError:
+            skipped.append((path.name, "not JSON as the script writes it (a number too long)"))
+            continue
         problems = verification.result_problems(doc)
         if problems:
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
             skipped.append((path.name, f"not a result of schema version {verification.SCHEMA_VERSION}: "
                                        f"{problems[0]}{more}"))
             continue
+        odd = _consistency(doc)
+        if odd:
+            skipped.append((path.name, f"not a result as Test-MdeOnboarding.ps1 writes it: {odd}"))
+            continue
         good.append((path.name, doc))
     return good, skipped
+
+
+def host_name(name: str) -> str:
+    """The name a result and an inventory row are matched by: the NetBIOS name, without a
+    domain or the computer account's $, ignoring case."""
+    return name.strip().rstrip("$").split(".")[0].casefold()
 
 
 def _state(doc: dict) -> tuple[str, list[dict], list[str]]:
@@ -155,7 +193,9 @@ def _state(doc: dict) -> tuple[str, list[dict], list[str]]:
     advice = []
     for c in failed:
         line = ADVICE[c["id"]]
-        if c["id"] == "script_event" and c["observed"].isdigit() and int(c["observed"]) in EVENT_MEANINGS:
+        observed = c["observed"]
+        if c["id"] == "script_event" and observed.isascii() and observed.isdigit() and len(observed) < 6 \
+                and int(observed) in EVENT_MEANINGS:
             line = f"error id {c['observed']}: {EVENT_MEANINGS[int(c['observed'])]}; {line}"
         advice.append(line)
     if doc["expect"] == "Offboarded":
@@ -179,21 +219,32 @@ def _time(doc: dict) -> dt.datetime:
 def report(project, results: list[tuple[str, dict]], skipped: list[tuple[str, str]], *, results_name: str,
            plan=None, stale_days: int = DEFAULT_STALE_DAYS, as_of: dt.date | None = None) -> Report:
     """One state per server of ``results`` (the newest result per computer name), and with a
-    ``plan`` (fleet_plan.Plan) the covered computers that never reported."""
+    ``plan`` (fleet_plan.Plan) the covered computers that never reported. Where the plan knows the
+    computer, its target is the plan's (the result names the one it was run for)."""
+    from generator.fleet_plan import reference_day
+
     newest: dict[str, tuple[str, dict]] = {}
     for name, doc in results:
-        key = doc["computer"].casefold()
+        key = host_name(doc["computer"])
         if key not in newest or _time(doc) > _time(newest[key][1]):
             newest[key] = (name, doc)
-    if as_of is None and newest:
-        as_of = max(_time(doc) for _, doc in newest.values()).date()
-    planned = {r.computer.name.casefold(): r for r in plan.rows if r.covered} if plan is not None else {}
+    if as_of is None:
+        as_of = reference_day([_time(doc).date() for _, doc in newest.values()], 30)
+    planned = {host_name(r.computer.name): r for r in plan.rows if r.covered} if plan is not None else {}
     servers = []
     for key, (file, doc) in sorted(newest.items()):
         state, failed, advice = _state(doc)
         if as_of is not None and (as_of - _time(doc).date()).days > stale_days:
             state, advice = "stale", [f"the newest result is from {doc['time'][:10]}: run the verification again"]
-        target = doc["target"] or (planned[key].target if key in planned else "") or NO_TARGET
+        target = doc["target"] or NO_TARGET
+        if key in planned:
+            if doc["target"] and doc["target"] != planned[key].target:
+                advice = [*advice, f"the result was run for target '{doc['target']}', the plan puts it in "
+                                   f"'{planned[key].target}': run the verification with that target's parameters"]
+            target = planned[key].target
+        if doc["release"] and doc["release"] != project.release_version:
+            advice = [*advice, f"verified against release {doc['release']}, this is release "
+                               f"{project.release_version}: verify again with this release's parameters"]
         servers.append(ServerState(doc["computer"], target, state, doc["time"], doc["release"], doc["agent"],
                                    doc["exitCode"], tuple(failed), tuple(advice), file))
     for key, row in sorted(planned.items()):
@@ -201,17 +252,18 @@ def report(project, results: list[tuple[str, dict]], skipped: list[tuple[str, st
             servers.append(ServerState(row.computer.name, row.target, "never reported", "", "", row.agent, None, (),
                                        ("no result: check that the GPO or deployment reaches it and that the "
                                         "verification task ran",), ""))
-    servers.sort(key=lambda s: (s.target.casefold(), s.name.casefold()))
+    servers.sort(key=lambda s: (s.target.casefold(), s.name.casefold(), s.name))
     return Report(project.organization, project.release_version, results_name, as_of, stale_days, servers,
                   list(skipped), plan.inventory if plan is not None else None)
 
 
 def format_summary(r: Report) -> str:
     s = r.summary()
-    lines = [f"report: {s['servers']} servers from {r.results}" + (f" and {r.inventory}" if r.inventory else "")
+    lines = [f"report: {s['servers']} servers from {visible(r.results)}"
+             + (f" and {visible(r.inventory)}" if r.inventory else "")
              + (f", stale = no result within {r.stale_days} days of {s['as_of']}" if s["as_of"] else "")]
     for t in s["targets"]:
         states = ", ".join(f"{n} {state}" for state, n in t["states"].items())
-        lines.append(f"  {t['target']}: {t['servers']} ({states})")
-    lines += [f"  skipped {f}: {why}" for f, why in r.skipped]
+        lines.append(f"  {visible(t['target'])}: {t['servers']} ({states})")
+    lines += [f"  skipped {visible(f)}: {visible(why)}" for f, why in r.skipped]
     return "\n".join(lines) + "\n"

@@ -1,13 +1,11 @@
 """The computer inventories `mdegen plan` reads: an Active Directory export or a ConfigMgr export.
 
-**Active Directory** (the command the GPO handoff gives)::
-
-    Get-ADComputer -Filter * -Properties OperatingSystem,OperatingSystemVersion,PrimaryGroupID,Enabled,LastLogonDate,DistinguishedName |
-      Select-Object Name,DNSHostName,OperatingSystem,OperatingSystemVersion,PrimaryGroupID,Enabled,LastLogonDate,DistinguishedName |
-      Export-Csv -NoTypeInformation -Encoding UTF8 inventory.csv
-
-``OperatingSystemVersion`` reads like ``10.0 (17763)``; ``PrimaryGroupID`` is 516 for a writable
-domain controller and 521 for a read-only one (515 for other computers).
+**Active Directory** (``AD_EXPORT_COMMAND``, which the GPO handoff gives): the columns ``Name``,
+``OperatingSystem``, ``OperatingSystemVersion`` (``10.0 (17763)``) and ``PrimaryGroupID`` (516 for
+a writable domain controller, 521 for a read-only one, 515 for other computers: without it a domain
+controller cannot be told from a member server, so the column is required), and optionally
+``DNSHostName``, ``Enabled``, ``LastLogonDate`` and ``DistinguishedName`` (a VDI pool's machines are
+those below its ``ou``).
 
 **ConfigMgr** (the command the SCCM handoff gives): one row per device with the columns
 ``Name``, ``Build`` (``SMS_R_System.Build``, ``10.0.17763``), ``ProductType`` and
@@ -15,10 +13,13 @@ domain controller and 521 for a read-only one (515 for other computers).
 test), and optionally ``Caption``, ``Active``, ``Obsolete`` and ``LastActiveTime``.
 
 Either file may come from Windows PowerShell 5.1 (ASCII, or UTF-8 or UTF-16 with a BOM, and a
-``#TYPE`` line without -NoTypeInformation) or PowerShell 7 (UTF-8 without a BOM); dates may be ISO
-8601 or in the exporting machine's culture (``1/15/2026 10:32:11 AM``, ``15.01.2026 10:32:11``,
-``15/01/2026 10:32``): a file's slashed dates are read day first when one of them can only be read
-so, else month first. A row that cannot be read is refused with the file, line and column.
+``#TYPE`` line without -NoTypeInformation) or PowerShell 7 (UTF-8 without a BOM), comma- or
+semicolon-separated (``-UseCulture``); column names are matched ignoring case, as Import-Csv does.
+The handoffs' commands write dates as ISO 8601; a plain Export-Csv writes them in the exporting
+machine's culture (``1/15/2026 10:32:11 AM``, ``15.01.2026 10:32:11``, ``15/01/2026 10:32``), and a
+file's slashed or dashed dates are read day first or month first only when one of its dates can
+be read one way alone: a file whose dates are all ambiguous (every day 12 or less) is refused, never
+guessed. A row that cannot be read is refused with the file, line and column.
 
 Each computer is described as WMI would describe it (``BuildNumber``, ``ProductType``,
 ``OperatingSystemSKU``): the plan decides with the same rules as the generated WMI filters.
@@ -41,8 +42,8 @@ from generator.errors import InventoryError
 AD_EXPORT_COMMAND = (
     "Get-ADComputer -Filter * -Properties OperatingSystem,OperatingSystemVersion,PrimaryGroupID,Enabled,"
     "LastLogonDate,DistinguishedName |\n"
-    "  Select-Object Name,DNSHostName,OperatingSystem,OperatingSystemVersion,PrimaryGroupID,Enabled,LastLogonDate,"
-    "DistinguishedName |\n"
+    "  Select-Object Name,DNSHostName,OperatingSystem,OperatingSystemVersion,PrimaryGroupID,Enabled,\n"
+    "    @{ n = 'LastLogonDate'; e = { if ($_.LastLogonDate) { $_.LastLogonDate.ToString('s') } } },DistinguishedName |\n"
     "  Export-Csv -NoTypeInformation -Encoding UTF8 inventory.csv")
 CM_EXPORT_COMMAND = (
     "Get-CimInstance -ComputerName '<SMS Provider>' -Namespace 'root\\SMS\\site_<site code>' -Query "
@@ -55,11 +56,12 @@ CM_EXPORT_COMMAND = (
     "    @{ n = 'ProductType'; e = { $_.SMS_G_System_OPERATING_SYSTEM.ProductType } },\n"
     "    @{ n = 'OperatingSystemSKU'; e = { $_.SMS_G_System_OPERATING_SYSTEM.OperatingSystemSKU } },\n"
     "    @{ n = 'Caption'; e = { $_.SMS_G_System_OPERATING_SYSTEM.Caption } }, @{ n = 'Active'; e = { $_.SMS_R_System.Active } },\n"
-    "    @{ n = 'Obsolete'; e = { $_.SMS_R_System.Obsolete } }, @{ n = 'LastActiveTime'; e = { $_.SMS_R_System.LastLogonTimestamp } } |\n"
+    "    @{ n = 'Obsolete'; e = { $_.SMS_R_System.Obsolete } },\n"
+    "    @{ n = 'LastActiveTime'; e = { if ($_.SMS_R_System.LastLogonTimestamp) { $_.SMS_R_System.LastLogonTimestamp.ToString('s') } } } |\n"
     "  Export-Csv -NoTypeInformation -Encoding UTF8 devices.csv")
 
-AD_COLUMNS = ("Name", "OperatingSystem", "OperatingSystemVersion")
-AD_OPTIONAL = ("DNSHostName", "PrimaryGroupID", "Enabled", "LastLogonDate", "DistinguishedName")
+AD_COLUMNS = ("Name", "OperatingSystem", "OperatingSystemVersion", "PrimaryGroupID")
+AD_OPTIONAL = ("DNSHostName", "Enabled", "LastLogonDate", "DistinguishedName")
 CM_COLUMNS = ("Name", "Build", "ProductType")
 CM_OPTIONAL = ("OperatingSystemSKU", "Caption", "Active", "Obsolete", "LastActiveTime")
 
@@ -73,6 +75,8 @@ UNSUPPORTED_BUILDS = {"3790": "Windows Server 2003", "6001": "Windows Server 200
 _SKU_SERVER = 7             # PRODUCT_STANDARD_SERVER
 _SKU_WORKSTATION = 4        # PRODUCT_ENTERPRISE
 _MULTI_SESSION_NAMES = ("multi-session", "multisession", "for virtual desktops")
+# Operating systems that are Windows without the word in their name: the WMI filters match them.
+_WINDOWS_NAMES = ("windows", "hyper-v server", "azure stack hci")
 
 
 @dataclass(frozen=True)
@@ -106,19 +110,19 @@ class Computer:
             self.product_type, "unknown")
 
     def wmi(self) -> dict[str, object]:
-        """The Win32_OperatingSystem properties the WMI filters query (empty for a computer
-        that is no Windows or has no build in the inventory)."""
+        """The Win32_OperatingSystem properties the WMI filters query (empty for a computer that is
+        no Windows or has no build or product type in the inventory). ``OperatingSystemSKU`` is None
+        where a ConfigMgr export has none: hardware inventory has no value, and the collections'
+        ``OperatingSystemSKU <> 175`` is then not true."""
         if not self.windows or self.build is None or self.product_type is None:
             return {}
-        sku = self.sku if self.sku is not None else (
-            _SKU_WORKSTATION if self.product_type == releases.WORKSTATION else _SKU_SERVER)
-        return {"BuildNumber": self.build, "ProductType": self.product_type, "OperatingSystemSKU": sku}
+        return {"BuildNumber": self.build, "ProductType": self.product_type, "OperatingSystemSKU": self.sku}
 
 
 # --- text ------------------------------------------------------------------------------------------
 
 
-def _decode(data: bytes, path: Path) -> str:
+def _decode(data: bytes) -> str:
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8", "replace")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -131,69 +135,93 @@ def _decode(data: bytes, path: Path) -> str:
         return data.decode("cp1252", "replace")      # Windows PowerShell's "Default": the ANSI code page
 
 
-def _rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
+def _rows(path: Path) -> tuple[int, list[str], list[tuple[int, list[str]]]]:
+    """(the header's line, its column names, (line, fields) of each row)."""
     try:
-        text = _decode(path.read_bytes(), path)
+        text = _decode(path.read_bytes())
     except OSError as exc:
         raise InventoryError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     lines = text.splitlines(keepends=True)
     skip = 0
     while skip < len(lines) and (not lines[skip].strip() or lines[skip].lstrip().startswith("#TYPE")):
         skip += 1
-    reader = csv.reader(io.StringIO("".join(lines[skip:])), strict=True)
+    if skip == len(lines):
+        raise InventoryError(f"{path}: is empty: export the inventory with the handoff's command")
+    first = lines[skip]
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    reader = csv.reader(io.StringIO("".join(lines[skip:])), delimiter=delimiter, strict=True)
+    rows = []
+    start = skip + 1
     try:
-        header = next(reader, None)
-        if header is None:
-            raise InventoryError(f"{path}: is empty: export the inventory with the handoff's command")
-        rows = []
+        header = next(reader)
+        start = skip + reader.line_num + 1
         for fields in reader:
             if any(f.strip() for f in fields):
-                rows.append((skip + reader.line_num, fields))
-    except csv.Error as exc:
-        raise InventoryError(f"{path}:{skip + reader.line_num}: not CSV as Export-Csv writes it ({exc})") from None
-    return [h.strip() for h in header], rows
+                rows.append((start, fields))
+            start = skip + reader.line_num + 1
+    except csv.Error:
+        raise InventoryError(f"{path}:{start}: not CSV as Export-Csv writes it (a quote does not close, or a "
+                             "stray one): export the inventory again with the handoff's command") from None
+    return skip + 1, [h.strip() for h in header], rows
 
 
 # --- values ----------------------------------------------------------------------------------------
 
-_ISO = re.compile(r"^(\d{4})-(\d\d)-(\d\d)(?:[T ](\d\d):(\d\d)(?::(\d\d)(?:\.\d+)?)?)?(Z|[+-]\d\d:?\d\d)?$")
-_CULTURE = re.compile(r"^(\d{1,4})([./-])(\d{1,2})\2(\d{1,4})(?:,?\s+(\d{1,2}):(\d\d)(?::(\d\d))?\s*([AaPp]\.?[Mm]\.?)?)?$")
+_ISO = re.compile(r"(\d{4})-(\d\d)-(\d\d)(?:[T ](\d\d):(\d\d)(?::(\d\d)(?:\.\d+)?)?)?(Z|[+-]\d\d:?\d\d)?")
+_CULTURE = re.compile(r"(\d{1,4})([./-])(\d{1,2})\2(\d{1,4})(?:,?\s+(\d{1,2}):(\d\d)(?::(\d\d))?\s*([AaPp]\.?[Mm]\.?)?)?")
 
 
-def _parse_date(text: str, day_first: bool) -> dt.datetime | None:
-    """A date as Export-Csv writes one; None for an empty cell; ValueError for anything else."""
+def _parse_date(text: str, order: str | None) -> dt.datetime | None:
+    """A date as Export-Csv writes one (``order``: "dmy" or "mdy" for slashed and dashed dates,
+    as the file decides); None for an empty cell; ValueError naming the text for anything else."""
     text = text.strip()
     if not text:
         return None
-    m = _ISO.match(text)
-    if m:
-        y, mo, d, hh, mm, ss, _ = m.groups()
-        return dt.datetime(int(y), int(mo), int(d), int(hh or 0), int(mm or 0), int(ss or 0))
-    m = _CULTURE.match(text)
-    if not m:
-        raise ValueError(f"{text!r} is not a date")
-    a, sep, b, c, hh, mm, ss, ampm = m.groups()
-    if len(a) == 4:                                   # 2026/01/15
-        y, mo, d = int(a), int(b), int(c)
-    elif sep == ".":                                  # 15.01.2026 (German, Russian ...)
-        d, mo, y = int(a), int(b), int(c)
-    elif day_first:
-        d, mo, y = int(a), int(b), int(c)
-    else:
-        mo, d, y = int(a), int(b), int(c)
-    hour = int(hh or 0)
-    if ampm:
-        hour = hour % 12 + (12 if ampm[0].lower() == "p" else 0)
-    return dt.datetime(y, mo, d, hour, int(mm or 0), int(ss or 0))
+    try:
+        m = _ISO.fullmatch(text)
+        if m:
+            y, mo, d, hh, mm, ss, _ = m.groups()
+            return dt.datetime(int(y), int(mo), int(d), int(hh or 0), int(mm or 0), int(ss or 0))
+        m = _CULTURE.fullmatch(text)
+        if not m:
+            raise ValueError
+        a, sep, b, c, hh, mm, ss, ampm = m.groups()
+        if len(a) == 4:                                   # 2026/01/15
+            y, mo, d = int(a), int(b), int(c)
+        elif sep == "." or order == "dmy":                # 15.01.2026 (German, Russian ...), 15/01/2026
+            d, mo, y = int(a), int(b), int(c)
+        elif order == "mdy":
+            mo, d, y = int(a), int(b), int(c)
+        else:
+            raise _Ambiguous(repr(text))
+        if y < 1000:
+            raise ValueError
+        hour = int(hh or 0)
+        if ampm:
+            hour = hour % 12 + (12 if ampm[0].lower() == "p" else 0)
+        return dt.datetime(y, mo, d, hour, int(mm or 0), int(ss or 0))
+    except _Ambiguous:
+        raise
+    except ValueError:
+        raise ValueError(f"{text!r} is not a date") from None
 
 
-def _day_first(values: list[str]) -> bool:
-    """Whether the file's slashed dates are day first: yes when one can only be read so."""
+class _Ambiguous(ValueError):
+    pass
+
+
+def _date_order(values: list[str]) -> str | None:
+    """"dmy" or "mdy" for the file's slashed and dashed dates, when one of them decides; None when
+    none does (then an ambiguous date is refused); ValueError when they contradict each other."""
+    day_first = month_first = False
     for v in values:
-        m = _CULTURE.match(v.strip())
-        if m and m.group(2) == "/" and len(m.group(1)) <= 2 and int(m.group(1)) > 12:
-            return True
-    return False
+        m = _CULTURE.fullmatch(v.strip())
+        if m and m.group(2) in "/-" and len(m.group(1)) <= 2:
+            day_first |= int(m.group(1)) > 12
+            month_first |= int(m.group(3)) > 12
+    if day_first and month_first:
+        raise ValueError("its dates are day first in some rows and month first in others")
+    return "dmy" if day_first else "mdy" if month_first else None
 
 
 def _flag(text: str) -> bool | None:
@@ -211,94 +239,108 @@ def _integer(text: str) -> int | None:
     value = text.strip()
     if not value:
         return None
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()) or len(value) > 9:
         raise ValueError(f"{text!r} is not a number")
     return int(value)
+
+
+def _cell(row: dict[str, str], column: str, parse):
+    try:
+        return parse(row.get(column, ""))
+    except _Ambiguous as exc:
+        raise ValueError(f"{column}: {exc} could be day/month or month/day, and no date of the file decides: "
+                         "export the inventory with the handoff's command, which writes ISO dates") from None
+    except ValueError as exc:
+        raise ValueError(f"{column}: {exc}") from None
 
 
 # --- the two formats -------------------------------------------------------------------------------
 
 
-def _ad_computer(line: int, row: dict[str, str], day_first: bool) -> Computer:
+def _ad_computer(line: int, row: dict[str, str], order: str | None) -> Computer:
     os_name = row["OperatingSystem"].strip()
     version = row["OperatingSystemVersion"].strip()
-    m = re.match(r"^\d+\.\d+\s*\((\d+)\)$", version)
+    m = re.fullmatch(r"\d+\.\d+\s*\((\d+)\)", version)
     build = m.group(1) if m else None
-    windows = "windows" in os_name.lower()
-    group = row.get("PrimaryGroupID", "").strip()
-    if group and not group.isdigit():
-        raise ValueError(f"PrimaryGroupID: {group!r} is not a number")
     lowered = os_name.lower()
+    windows = any(n in lowered for n in _WINDOWS_NAMES)
+    group = _cell(row, "PrimaryGroupID", _integer)
     multi = any(n in lowered for n in _MULTI_SESSION_NAMES)
     if not windows:
         product_type = None
-    elif group in DC_GROUPS:
+    elif group is None:
+        raise ValueError("PrimaryGroupID is empty: without it a domain controller cannot be told from a member server")
+    elif str(group) in DC_GROUPS:
         product_type = releases.DOMAIN_CONTROLLER
-    elif "server" in lowered or multi:
+    elif "server" in lowered or "hci" in lowered or multi:
         product_type = releases.MEMBER_SERVER     # multi-session hosts report 3, as member servers do
     else:
         product_type = releases.WORKSTATION
-    try:
-        last = _parse_date(row.get("LastLogonDate", ""), day_first)
-    except ValueError as exc:
-        raise ValueError(f"LastLogonDate: {exc}") from None
-    try:
-        enabled = _flag(row.get("Enabled", ""))
-    except ValueError as exc:
-        raise ValueError(f"Enabled: {exc}") from None
+    sku = releases.MULTI_SESSION_SKU if multi else (
+        _SKU_WORKSTATION if product_type == releases.WORKSTATION else _SKU_SERVER)
     return Computer(line, row["Name"].strip(), row.get("DNSHostName", "").strip(), os_name, version, build,
-                    product_type, releases.MULTI_SESSION_SKU if multi else None, windows,
-                    enabled, last, row.get("DistinguishedName", "").strip())
+                    product_type, sku if windows else None, windows, _cell(row, "Enabled", _flag),
+                    _cell(row, "LastLogonDate", lambda v: _parse_date(v, order)), row.get("DistinguishedName", "").strip())
 
 
-def _cm_computer(line: int, row: dict[str, str], day_first: bool) -> Computer:
+def _cm_computer(line: int, row: dict[str, str], order: str | None) -> Computer:
     version = row["Build"].strip()
-    m = re.match(r"^\d+\.\d+\.(\d+)$", version)
+    m = re.fullmatch(r"\d+\.\d+\.(\d+)(?:\.\d+)?", version)
     build = m.group(1) if m else None
-    try:
-        product_type = _integer(row["ProductType"])
-        sku = _integer(row.get("OperatingSystemSKU", ""))
-    except ValueError as exc:
-        raise ValueError(f"ProductType or OperatingSystemSKU: {exc}") from None
+    product_type = _cell(row, "ProductType", _integer)
     if product_type not in (None, 1, 2, 3):
         raise ValueError(f"ProductType: {product_type} is none of 1, 2, 3")
+    sku = _cell(row, "OperatingSystemSKU", _integer)
     caption = row.get("Caption", "").strip()
-    try:
-        active, obsolete = _flag(row.get("Active", "")), _flag(row.get("Obsolete", ""))
-    except ValueError as exc:
-        raise ValueError(f"Active or Obsolete: {exc}") from None
-    try:
-        last = _parse_date(row.get("LastActiveTime", ""), day_first)
-    except ValueError as exc:
-        raise ValueError(f"LastActiveTime: {exc}") from None
+    if sku is None and any(n in caption.lower() for n in _MULTI_SESSION_NAMES):
+        sku = releases.MULTI_SESSION_SKU
+    active, obsolete = _cell(row, "Active", _flag), _cell(row, "Obsolete", _flag)
     enabled = None if active is None and obsolete is None else not (obsolete or active is False)
-    return Computer(line, row["Name"].strip(), "", caption, version, build, product_type, sku,
-                    product_type is not None, enabled, last, "")
+    windows = product_type is not None or any(n in caption.lower() for n in _WINDOWS_NAMES) or build is not None
+    return Computer(line, row["Name"].strip(), "", caption, version, build, product_type, sku, windows, enabled,
+                    _cell(row, "LastActiveTime", lambda v: _parse_date(v, order)), "")
 
 
-def read_inventory(path: Path) -> tuple[str, list[Computer]]:
-    """("Active Directory" or "ConfigMgr", the computers) of the export at ``path``."""
-    header, rows = _rows(path)
-    columns = set(header)
+@dataclass(frozen=True)
+class Inventory:
+    kind: str                       # "Active Directory" or "ConfigMgr"
+    computers: list[Computer]
+    dated: bool                     # the export has a logon (or last active) date column
+
+
+def read_inventory(path: Path) -> Inventory:
+    """The computers of the export at ``path``; InventoryError naming the file and line."""
+    header_line, header, rows = _rows(path)
+    canonical = {c.lower(): c for c in (*AD_COLUMNS, *AD_OPTIONAL, *CM_COLUMNS, *CM_OPTIONAL)}
+    names = [canonical.get(h.lower(), h) for h in header]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise InventoryError(f"{path}:{header_line}: the column {twice[0]} is there twice")
+    columns = set(names)
     if all(c in columns for c in AD_COLUMNS):
         kind, make, date_column = "Active Directory", _ad_computer, "LastLogonDate"
     elif all(c in columns for c in CM_COLUMNS):
         kind, make, date_column = "ConfigMgr", _cm_computer, "LastActiveTime"
     else:
-        raise InventoryError(f"{path}:1: has neither the Active Directory columns ({', '.join(AD_COLUMNS)}) "
-                             f"nor the ConfigMgr columns ({', '.join(CM_COLUMNS)}); it has: {', '.join(header)}")
+        raise InventoryError(f"{path}:{header_line}: has neither the Active Directory columns "
+                             f"({', '.join(AD_COLUMNS)}) nor the ConfigMgr columns ({', '.join(CM_COLUMNS)}); it has: "
+                             f"{', '.join(header)}: export it with the handoff's command")
     records = []
     for line, fields in rows:
-        if len(fields) != len(header):
-            raise InventoryError(f"{path}:{line}: has {len(fields)} fields, the header {len(header)}")
-        records.append((line, dict(zip(header, fields))))
-    day_first = _day_first([r.get(date_column, "") for _, r in records])
+        if len(fields) != len(names):
+            raise InventoryError(f"{path}:{line}: has {len(fields)} fields, the header {len(names)}")
+        records.append((line, dict(zip(names, fields))))
+    try:
+        order = _date_order([r.get(date_column, "") for _, r in records])
+    except ValueError as exc:
+        raise InventoryError(f"{path}: {date_column}: {exc}: export the inventory with the handoff's command, "
+                             "which writes ISO dates") from None
     computers = []
     for line, record in records:
         if not record["Name"].strip():
             raise InventoryError(f"{path}:{line}: Name is empty")
         try:
-            computers.append(make(line, record, day_first))
+            computers.append(make(line, record, order))
         except ValueError as exc:
             raise InventoryError(f"{path}:{line}: {exc}") from None
-    return kind, computers
+    return Inventory(kind, computers, date_column in columns)

@@ -73,8 +73,13 @@ SCRIPT = """
 """.strip() + "\n"
 
 SVG_NS = "http://www.w3.org/2000/svg"
-COLORS = ("#107c10", "#a4262c", "#ca5010", "#8764b8", "#0078d4", "#986f0b", "#5c5c5c", "#038387", "#c239b3",
-          "#498205", "#4f6bed", "#7a7574")
+GOOD, BAD = "#107c10", "#a4262c"
+# One colour per state, whichever states a page shows: green is good on every page.
+STATE_COLOURS = {"onboarded": GOOD, "failed": BAD, "wrong antivirus mode": "#ca5010", "tagged wrong": "#8764b8",
+                 "other tenant": "#0078d4", "stale": "#986f0b", "never reported": "#5c5c5c", "offboarded": "#038387",
+                 "still onboarded": "#c239b3"}
+REASON_PALETTE = (BAD, "#ca5010", "#8764b8", "#0078d4", "#986f0b", "#5c5c5c", "#038387", "#c239b3", "#4f6bed",
+                  "#7a7574", "#e3008c")
 
 
 def _hash(text: str) -> str:
@@ -121,7 +126,8 @@ def filter_box() -> etree._Element:
     return E.INPUT(id="filter", type="search", placeholder="Filter: type words of any column", hidden="hidden")
 
 
-def bar_chart(title: str, groups: list[tuple[str, list[tuple[str, int]]]], states: list[str]) -> etree._Element:
+def bar_chart(title: str, groups: list[tuple[str, list[tuple[str, int]]]], states: list[str],
+              colours: dict[str, str]) -> etree._Element:
     """A horizontal stacked bar per group (e.g. per target), one colour per state, with a legend.
     Drawn as inline SVG with presentation attributes (no style attribute: the policy forbids them)."""
     width, label_w, bar_w, row_h = 760, 230, 470, 26
@@ -131,7 +137,7 @@ def bar_chart(title: str, groups: list[tuple[str, list[tuple[str, int]]]], state
                         role="img")
     svg.set("aria-label", title)
     etree.SubElement(svg, "title").text = text(title)
-    colour = {s: COLORS[i % len(COLORS)] for i, s in enumerate(states)}
+    colour = colours
     most = max([sum(n for _, n in parts) for _, parts in groups] + [1])
     for row, (label, parts) in enumerate(groups):
         y = 20 + row * row_h
@@ -193,7 +199,9 @@ def plan_page(plan) -> bytes:
         cards([("computers", s["computers"], "computers"), ("covered", s["covered"], "covered"),
                ("not covered", s["not_covered"], "not_covered")]),
         E.H2("Per target and per reason"),
-        bar_chart("Computers per target, and those not covered per reason", groups, ["covered", *reasons]),
+        bar_chart("Computers per target, and those not covered per reason", groups, ["covered", *reasons],
+                  {"covered": GOOD, **{code: REASON_PALETTE[i % len(REASON_PALETTE)]
+                                       for i, code in enumerate(fleet_plan.REASONS)}}),
         table(["target", "route", "computers"], [[t["target"], t["route"], t["computers"]] for t in s["targets"]],
               numeric={2}),
         table(["not covered because", "what it means", "computers"],
@@ -237,7 +245,7 @@ def report_page(report) -> bytes:
     sections = [
         cards([("servers", s["servers"], "servers")] + [(state, s["states"][state], _slug(state)) for state in states]),
         E.H2("Per target"),
-        bar_chart("Servers per target and state", groups, states),
+        bar_chart("Servers per target and state", groups, states, STATE_COLOURS),
         table(["target", *states, "servers"], per_target, numeric=set(range(1, len(states) + 2))),
     ]
     if report.skipped:

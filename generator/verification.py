@@ -282,7 +282,9 @@ def result_problems(doc: object, schema: dict | None = None, where: str = "") ->
     if isinstance(doc, str):
         if len(doc) < schema.get("minLength", 0):
             problems.append(f"{at}: is too short")
-        if "pattern" in schema and not re.search(schema["pattern"], doc):
+        # JSON Schema's $ ends the text; Python's would also match before a final line break
+        pattern = schema.get("pattern", "").replace("$", r"\Z")
+        if pattern and not re.search(pattern, doc):
             problems.append(f"{at}: {doc!r} is not of the form {schema['pattern']}")
     if isinstance(doc, int) and not isinstance(doc, bool):
         if doc < schema.get("minimum", doc) or doc > schema.get("maximum", doc):

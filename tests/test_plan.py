@@ -83,8 +83,7 @@ def test_the_plan_target_is_the_one_whose_filter_matches_every_release(layout, t
         p = _project(targets)
     rows = [_ad_row(f"PC{i}", _ad_name(os), f"{os.version.rsplit('.', 1)[0]} ({os.build})",
                     group="516" if os.product_type == 2 else "515") for i, os in enumerate(OS_TABLE)]
-    _, computers = read_inventory(_write_ad(tmp_path / "inv.csv", rows))
-    result = fleet_plan.plan(p, computers, inventory="inv.csv", inventory_kind="Active Directory")
+    result = fleet_plan.plan(p, read_inventory(_write_ad(tmp_path / "inv.csv", rows)), inventory_name="inv.csv")
     assert len(result.rows) == len(OS_TABLE)
     for os, row in zip(OS_TABLE, result.rows):
         by_filter = {t.name for t in p.targets if wql_matches(wql_for(t), os.row())}
@@ -98,8 +97,7 @@ def test_every_row_of_the_example_inventory_matches_its_filter(tmp_path):
     config = tmp_path / "ex" / "mdegen.yaml"
     assert cli.main(["init", "--example", str(config.parent), "--force"]) == 0
     p = project.load(config, packages=(), now=NOW, purpose="plan")
-    _, computers = read_inventory(config.parent / "inventory.csv")
-    result = fleet_plan.plan(p, computers, inventory="inventory.csv", inventory_kind="Active Directory")
+    result = fleet_plan.plan(p, read_inventory(config.parent / "inventory.csv"), inventory_name="inventory.csv")
     for row in result.rows:
         wmi = row.computer.wmi()
         by_filter = {t.name for t in p.targets if wmi and wql_matches(wql_for(t), wmi)}
@@ -137,15 +135,18 @@ AD_TEXT = ('"Name","DNSHostName","OperatingSystem","OperatingSystemVersion","Pri
            '"{date}","CN=SRV1,DC=contoso,DC=com"\r\n')
 
 
-@pytest.mark.parametrize("encoding,prefix", [("utf-8", ""), ("utf-8-sig", ""), ("utf-16", ""), ("ascii", ""),
+@pytest.mark.parametrize("encoding,prefix", [("utf-8", ""), ("utf-8-sig", ""), ("utf-16", ""), ("cp1252", ""),
                                              ("utf-8", "#TYPE Selected.Microsoft.ActiveDirectory.Management.ADComputer\r\n")])
 def test_both_powershells_exports_are_read(encoding, prefix, tmp_path):
     path = tmp_path / "inv.csv"
-    path.write_bytes((prefix + AD_TEXT.format(date="1/15/2026 10:32:11 AM")).encode(encoding))
-    kind, (computer,) = read_inventory(path)
-    assert kind == "Active Directory"
+    text = prefix + AD_TEXT.format(date="1/15/2026 10:32:11 AM").replace("srv1.contoso.com", "srv1.müller.example")
+    path.write_bytes(text.encode(encoding))
+    inventory = read_inventory(path)
+    (computer,) = inventory.computers
+    assert inventory.kind == "Active Directory"
     assert (computer.name, computer.build, computer.product_type) == ("SRV1", "20348", 3)
     assert computer.last_logon == dt.datetime(2026, 1, 15, 10, 32, 11)
+    assert computer.dns_host_name == "srv1.müller.example"
 
 
 @pytest.mark.parametrize("text,expected", [
@@ -156,7 +157,7 @@ def test_both_powershells_exports_are_read(encoding, prefix, tmp_path):
     ("2026/01/15 10:32:11", dt.datetime(2026, 1, 15, 10, 32, 11)),
 ])
 def test_dates_in_every_culture_export_csv_writes(text, expected, tmp_path):
-    _, (computer,) = read_inventory(_write(tmp_path, AD_TEXT.format(date=text)))
+    (computer,) = read_inventory(_write(tmp_path, AD_TEXT.format(date=text))).computers
     assert computer.last_logon == expected
 
 
@@ -171,9 +172,9 @@ def test_a_configmgr_export_is_read(tmp_path):
             '"SRV1","10.0.17763","3","8","Microsoft Windows Server 2019 Datacenter","1","0","2026-01-15 10:00:00"\r\n'
             '"AVD1","10.0.26100","3","175","Microsoft Windows 11 Enterprise multi-session","1","0","2026-01-15"\r\n'
             '"GONE","10.0.17763","3","8","Microsoft Windows Server 2019 Datacenter","0","0","2026-01-15"\r\n')
-    kind, computers = read_inventory(_write(tmp_path, text))
-    assert kind == "ConfigMgr"
-    result = fleet_plan.plan(_project([{"name": "Servers"}]), computers, inventory="x", inventory_kind=kind)
+    inventory = read_inventory(_write(tmp_path, text))
+    assert inventory.kind == "ConfigMgr"
+    result = fleet_plan.plan(_project([{"name": "Servers"}]), inventory, inventory_name="x")
     assert [(r.computer.name, r.target or r.reason_code) for r in result.rows] == [
         ("SRV1", "Servers"), ("AVD1", "multi-session"), ("GONE", "disabled")]
 
@@ -209,20 +210,18 @@ def test_disabled_inactive_and_two_routes(tmp_path):
             _ad_row("D", "Windows Server 2022 Standard", "10.0 (20348)", dn="CN=D,OU=VDI,DC=contoso,DC=com"),
             _ad_row("E", "Windows 11 Enterprise", "10.0 (26100)", dn="CN=E,OU=Pc,OU=VDI,DC=contoso,DC=com"),
             _ad_row("F", "Windows Server 2022 Standard", "10.0 (20348)")]
-    _, computers = read_inventory(_write_ad(tmp_path / "inv.csv", rows))
-    result = fleet_plan.plan(p, computers, inventory="x", inventory_kind="Active Directory")
+    inventory = read_inventory(_write_ad(tmp_path / "inv.csv", rows))
+    result = fleet_plan.plan(p, inventory, inventory_name="x")
     assert [(r.computer.name, r.target or r.reason_code) for r in result.rows] == [
         ("A", "disabled"), ("B", "inactive"), ("C", "inactive"), ("D", "two-routes"), ("E", "Pool"), ("F", "Servers")]
     assert result.as_of == dt.date(2026, 1, 15)
     assert "target 'Servers' and pool 'Pool'" in result.rows[3].reason
     assert result.rows[5].route == "GPO or SCCM"
-    assert fleet_plan.plan(_project([{"name": "Servers"}], share=False), computers, inventory="x",
-                           inventory_kind="Active Directory").rows[5].route == "SCCM"
-    (old,) = read_inventory(_write_ad(tmp_path / "old.csv", [_ad_row("G", "Windows Server 2016 Standard",
-                                                                   "10.0 (14393)")]))[1]
-    assert fleet_plan.plan(p, [old], inventory="x", inventory_kind="Active Directory").rows[0].reason_code == \
-        "no-agent-target"
-    later = fleet_plan.plan(p, computers, inventory="x", inventory_kind="Active Directory", as_of=dt.date(2026, 9, 1))
+    assert fleet_plan.plan(_project([{"name": "Servers"}], share=False), inventory,
+                           inventory_name="x").rows[5].route == "SCCM"
+    old = read_inventory(_write_ad(tmp_path / "old.csv", [_ad_row("G", "Windows Server 2016 Standard", "10.0 (14393)")]))
+    assert fleet_plan.plan(p, old, inventory_name="x").rows[0].reason_code == "no-agent-target"
+    later = fleet_plan.plan(p, inventory, inventory_name="x", as_of=dt.date(2026, 9, 1))
     assert later.rows[5].reason_code == "inactive"
 
 
@@ -240,9 +239,8 @@ def test_hostile_names_are_shown_escaped(name, os_name):
 
     with tempfile.TemporaryDirectory() as folder:
         path = _write_ad(Path(folder) / "inv.csv", [_ad_row(name, "Windows Server 2022 " + os_name, "10.0 (20348)")])
-        _, computers = read_inventory(path)
-    result = fleet_plan.plan(_project([{"name": "Servers"}]), computers, inventory="inv.csv",
-                             inventory_kind="Active Directory")
+        inventory = read_inventory(path)
+    result = fleet_plan.plan(_project([{"name": "Servers"}]), inventory, inventory_name="inv.csv")
     page = pages.plan_page(result).decode("utf-8")
     assert "<script>alert" not in page and "\nbreak" not in page
     assert page.count("<script>") == 1                   # the page's own, and no other
@@ -261,9 +259,94 @@ def test_a_configmgr_plan_agrees_with_the_generated_collections(layout, tmp_path
     p = _project(LAYOUTS[layout])
     lines = ['"Name","Build","ProductType","OperatingSystemSKU","Caption"']
     lines += [f'"R{i}","{r.build}","{r.product_type}","{r.sku}","{r.caption}"' for i, r in enumerate(RESOURCES)]
-    _, computers = read_inventory(_write(tmp_path, "\r\n".join(lines) + "\r\n"))
-    result = fleet_plan.plan(p, computers, inventory="devices.csv", inventory_kind="ConfigMgr")
+    result = fleet_plan.plan(p, read_inventory(_write(tmp_path, "\r\n".join(lines) + "\r\n")), inventory_name="devices.csv")
     for resource, row in zip(RESOURCES, result.rows):
         by_collection = {t.name for t in p.targets if matches(cm_collection_wql(t), resource.row())}
         assert set(row.filter_targets) == by_collection, resource.caption
         assert row.target == (by_collection.pop() if by_collection else ""), resource.caption
+
+
+# --- what the review of the first version found ----------------------------------------------------
+
+@pytest.mark.parametrize("dates,expected", [
+    (["05-01-2026", "15-01-2026"], [dt.datetime(2026, 1, 5), dt.datetime(2026, 1, 15)]),     # nl-NL: day first
+    (["01/05/2026 10:00:00 PM", "01/15/2026"], [dt.datetime(2026, 1, 5, 22), dt.datetime(2026, 1, 15)]),  # en-US
+])
+def test_a_files_dates_decide_their_order(dates, expected, tmp_path):
+    rows = [_ad_row(f"S{i}", "Windows Server 2022 Standard", "10.0 (20348)", last=d) for i, d in enumerate(dates)]
+    computers = read_inventory(_write_ad(tmp_path / "inv.csv", rows)).computers
+    assert [c.last_logon for c in computers] == expected
+
+
+@pytest.mark.parametrize("dates,message", [
+    (["05/01/2026", "10/01/2026"], r"inv\.csv:2: LastLogonDate: '05/01/2026' could be day/month or month/day"),
+    (["13/01/2026", "01/13/2026"], r"inv\.csv: LastLogonDate: its dates are day first in some rows"),
+    (["1/15/26"], r"inv\.csv:2: LastLogonDate: '1/15/26' is not a date"),
+    (["31.02.2026"], r"inv\.csv:2: LastLogonDate: '31.02.2026' is not a date"),
+])
+def test_dates_that_cannot_be_read_for_sure_are_refused(dates, message, tmp_path):
+    rows = [_ad_row(f"S{i}", "Windows Server 2022 Standard", "10.0 (20348)", last=d) for i, d in enumerate(dates)]
+    with pytest.raises(InventoryError, match=message):
+        read_inventory(_write_ad(tmp_path / "inv.csv", rows))
+
+
+def test_one_clock_years_ahead_does_not_make_the_rest_inactive(tmp_path):
+    rows = [_ad_row(f"S{i}", "Windows Server 2022 Standard", "10.0 (20348)", last=f"2026-01-{10 + i:02}T08:00:00")
+            for i in range(5)] + [_ad_row("FUTURE", "Windows Server 2022 Standard", "10.0 (20348)", last="2099-01-01T00:00:00")]
+    result = fleet_plan.plan(_project([{"name": "Servers"}]), read_inventory(_write_ad(tmp_path / "inv.csv", rows)),
+                             inventory_name="inv.csv")
+    assert result.as_of == dt.date(2026, 1, 14) and all(r.covered for r in result.rows)
+
+
+def test_without_primary_group_ids_domain_controllers_cannot_be_told_apart(tmp_path):
+    text = '"Name","OperatingSystem","OperatingSystemVersion"\r\n"DC1","Windows Server 2022 Standard","10.0 (20348)"\r\n'
+    with pytest.raises(InventoryError, match=r"inv\.csv:1: has neither the Active Directory columns \(Name, "
+                                             r"OperatingSystem, OperatingSystemVersion, PrimaryGroupID\)"):
+        read_inventory(_write(tmp_path, text))
+    row = _ad_row("DC1", "Windows Server 2022 Standard", "10.0 (20348)", group="")
+    with pytest.raises(InventoryError, match=r"inv\.csv:2: PrimaryGroupID is empty"):
+        read_inventory(_write_ad(tmp_path / "inv.csv", [row]))
+
+
+def test_headers_as_import_csv_reads_them(tmp_path):
+    text = ('name;OPERATINGSYSTEM;operatingSystemVersion;PrimaryGroupId\r\n'
+            'SRV1;Windows Server 2022 Standard;10.0 (20348);515\r\n')
+    (computer,) = read_inventory(_write(tmp_path, text)).computers
+    assert (computer.name, computer.build, computer.product_type) == ("SRV1", "20348", 3)
+    with pytest.raises(InventoryError, match=r"inv\.csv:1: the column Name is there twice"):
+        read_inventory(_write(tmp_path, "Name,name,OperatingSystem,OperatingSystemVersion,PrimaryGroupID\r\n"))
+
+
+def test_windows_without_the_word_is_windows(tmp_path):
+    rows = [_ad_row("HV1", "Hyper-V Server 2019", "10.0 (17763)"), _ad_row("HCI1", "Azure Stack HCI", "10.0 (20348)")]
+    result = fleet_plan.plan(_project([{"name": "Servers"}]), read_inventory(_write_ad(tmp_path / "inv.csv", rows)),
+                             inventory_name="inv.csv")
+    assert [r.target for r in result.rows] == ["Servers", "Servers"]
+
+
+def test_configmgr_rows_the_collections_leave_out(tmp_path):
+    text = ('"Name","Build","ProductType","OperatingSystemSKU","Caption"\r\n'
+            '"NOSKU","10.0.26100","3","","Microsoft Windows Server 2025 Datacenter"\r\n'
+            '"AVD","10.0.26100","3","","Microsoft Windows 11 Enterprise multi-session"\r\n'
+            '"NOTYPE","10.0.17763","","8","Microsoft Windows Server 2019 Datacenter"\r\n'
+            '"EXT","10.0.17763.1234","3","8","Microsoft Windows Server 2019 Datacenter"\r\n')
+    inventory = read_inventory(_write(tmp_path, text))
+    assert not inventory.dated
+    result = fleet_plan.plan(_project([{"name": "Servers"}]), inventory, inventory_name="devices.csv",
+                             as_of=dt.date(2026, 1, 15))
+    assert [(r.computer.name, r.target or r.reason_code) for r in result.rows] == [
+        ("NOSKU", "no-build"), ("AVD", "multi-session"), ("NOTYPE", "no-build"), ("EXT", "Servers")]
+    assert "no OperatingSystemSKU" in result.rows[0].reason and result.as_of is None
+
+
+def test_plan_never_replaces_a_folder_it_did_not_write(tmp_path, capsys):
+    config = tmp_path / "ex" / "mdegen.yaml"
+    assert cli.main(["init", "--example", str(config.parent), "--force"]) == 0
+    mine = tmp_path / "out" / "plan" / "notes.txt"
+    mine.parent.mkdir(parents=True)
+    mine.write_text("mine", encoding="utf-8")
+    args = ["plan", "-c", str(config), "--inventory", str(config.parent / "inventory.csv"), "-o", str(tmp_path / "out")]
+    capsys.readouterr()
+    assert cli.main(args) == 2
+    assert "not empty" in capsys.readouterr().err and mine.read_text(encoding="utf-8") == "mine"
+    assert cli.main([*args, "--force"]) == 0 and not mine.exists()

@@ -7,7 +7,8 @@ set its own operatingSystem attribute), so two kinds of text are defused:
 
 * a field that starts with ``=``, ``+``, ``-``, ``@`` (or a tab or carriage return) gets a leading
   ``'``: a spreadsheet would otherwise run it as a formula (CSV injection);
-* control characters are shown as ``\\n``, ``\\r``, ``\\t`` or ``\\xNN``: one row stays one line.
+* control, bidirectional and other hidden characters are shown as ``\\n``, ``\\xNN`` or ``\\uNNNN``:
+  one row stays one line, and what a cell shows is what it holds.
 """
 
 from __future__ import annotations
@@ -21,9 +22,19 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
+def _hidden(ch: str) -> bool:
+    """A character that is invisible, reorders the text around it, breaks a line, cannot be
+    encoded (a lone surrogate) or may not stand in XML (U+FFFE, U+FFFF)."""
+    o = ord(ch)
+    return (o < 0x20 or 0x7F <= o <= 0x9F or 0xD800 <= o <= 0xDFFF or o in (0xFFFE, 0xFFFF, 0x2028, 0x2029)
+            or 0x202A <= o <= 0x202E or 0x2066 <= o <= 0x2069 or 0x200B <= o <= 0x200F or 0xFDD0 <= o <= 0xFDEF
+            or (o & 0xFFFE) == 0xFFFE)
+
+
 def visible(text: str) -> str:
-    """``text`` with every control character written out (``\\n``, ``\\x1b`` ...)."""
-    return "".join(_NAMED.get(ch, f"\\x{ord(ch):02x}") if ord(ch) < 0x20 or ord(ch) == 0x7F else ch for ch in text)
+    """``text`` with every hidden character (see ``_hidden``) written out: ``\\n``, ``\\x1b``, ``\\u202e``."""
+    return "".join((_NAMED.get(ch) or (f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}"))
+                   if _hidden(ch) else ch for ch in text)
 
 
 def cell(value: object) -> str:
