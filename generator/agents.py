@@ -144,8 +144,8 @@ class AgentKind(str, Enum):
 
 _LABELS = {
     AgentKind.DEFENDERDT: "Defender deployment tool (DefenderDT.exe)",
-    AgentKind.DEFENDERDT_ONBOARDING: "DefenderDT onboarding file (WindowsDefenderATP.onboarding)",
-    AgentKind.DEFENDERDT_OFFBOARDING: "DefenderDT offboarding file (.offboarding)",
+    AgentKind.DEFENDERDT_ONBOARDING: "onboarding file (WindowsDefenderATP.onboarding, for DefenderDT or ConfigMgr)",
+    AgentKind.DEFENDERDT_OFFBOARDING: "offboarding file (.offboarding, for DefenderDT or ConfigMgr)",
     AgentKind.UNIFIED_MSI: "unified agent installer (md4ws.msi)",
     AgentKind.UNIFIED_SCRIPT: "unified agent helper script (install.ps1)",
     AgentKind.MMA_SETUP: "Log Analytics agent setup (MMASetup)",
@@ -154,12 +154,13 @@ _LABELS = {
 _DOWNLOADS = {
     AgentKind.DEFENDERDT: f"Download {DEFENDERDT_NAME} again from the Microsoft Defender portal: {_PORTAL_DEFENDERDT}",
     AgentKind.DEFENDERDT_ONBOARDING: (
-        f"Download the Defender deployment tool package from the Microsoft Defender portal ({_PORTAL_DEFENDERDT}) "
-        f"and pass its {DEFENDERDT_ONBOARDING_NAME} file as downloaded"),
+        f"Download the Defender deployment tool package from the Microsoft Defender portal ({_PORTAL_DEFENDERDT}), "
+        "or for ConfigMgr the deployment method \"Microsoft Endpoint Configuration Manager current branch and "
+        f"later\", and pass its {DEFENDERDT_ONBOARDING_NAME} file (or the zip) as downloaded"),
     AgentKind.DEFENDERDT_OFFBOARDING: (
-        "Download the offboarding package for the Defender deployment tool from the Microsoft Defender portal "
-        "(Settings > Endpoints > Offboarding, Windows, Defender deployment tool) shortly before you use it: it "
-        "expires after seven days"),
+        "Download the offboarding package from the Microsoft Defender portal (Settings > Endpoints > Offboarding: "
+        "Defender deployment tool, or Microsoft Endpoint Configuration Manager current branch and later) shortly "
+        "before you use it: it expires after seven days"),
     AgentKind.UNIFIED_MSI: (
         f"Download the installation package {UNIFIED_MSI_NAME} again from the Microsoft Defender portal: "
         f"{_PORTAL_DOWNLEVEL} (where that download fails, DefenderDT fetches {UNIFIED_MSI_NAME} itself)"),
@@ -276,10 +277,30 @@ def read_agent_file(path: Path, kind: AgentKind | str, *,
     except ValueError:
         raise ValueError(f"kind must be one of {', '.join(x.value for x in AgentKind)}, not {kind!r}") from None
     data = _read_regular(path, max_bytes)
+    if _looks_zip(data) and k in _SUFFIX_OF:
+        return _read_from_zip(path, data, k, max_bytes)
     if _looks_zip(data):
         raise PackageError(f"{path}: is a zip archive, not the {k.label} itself; extract it, or pass the "
                            "zip as an agent package (read_agent_package)")
     return _read_as(path, str(path), path.name, data, k, by_name=False, in_zip=False)
+
+
+# The files that may be given inside the portal's zip, by the suffix of their entry.
+_SUFFIX_OF = {AgentKind.DEFENDERDT_ONBOARDING: ".onboarding", AgentKind.DEFENDERDT_OFFBOARDING: ".offboarding"}
+
+
+def _read_from_zip(path: Path, data: bytes, kind: AgentKind, max_bytes: int) -> AgentFile:
+    """The one ``*.onboarding`` (or ``*.offboarding``) entry of a portal zip, read as ``kind``."""
+    limits = _Limits(max_entry_bytes=max_bytes, max_total_bytes=max_bytes, max_entries=DEFAULT_MAX_ENTRIES)
+    entries = [(n, b) for n, b in _read_zip(path, data, limits) if not n.endswith("/")]
+    found = [(n, b) for n, b in entries if n.casefold().endswith(_SUFFIX_OF[kind])]
+    if len(found) != 1:
+        names = ", ".join(n for n, _ in entries[:10]) or "nothing"
+        what = "no" if not found else "more than one"
+        raise PackageError(f"{path}: the zip holds {what} {_SUFFIX_OF[kind]} file (it holds: {names}). "
+                           f"{_download(kind)}")
+    name, blob = found[0]
+    return _read_as(path, f"{path}: entry {name!r}", name, blob, kind, by_name=False, in_zip=True)
 
 
 def read_agent_package(path: Path, *, max_entries: int = DEFAULT_MAX_ENTRIES,

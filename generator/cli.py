@@ -213,7 +213,8 @@ _VALIDATE_EPILOG = "Example:\n\n  mdegen validate -c mdegen.yaml"
 
 
 def inspect(
-    path: Annotated[Path, typer.Argument(help="A portal package (zip or .cmd) or a registry.pol file.")],
+    path: Annotated[Path, typer.Argument(help="A portal package (zip, .cmd, .onboarding or .offboarding) or a "
+                                           "registry.pol file.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """Print what a portal package or registry.pol holds. Refuses nothing it can read."""
@@ -231,13 +232,44 @@ def inspect(
         else:
             typer.echo(regpol.format_entries(entries), nl=False)
         return
-    from generator import portal
+    from generator import agents, portal
 
-    pkg = portal.read_package(path)
+    kinds = {".onboarding": agents.AgentKind.DEFENDERDT_ONBOARDING,
+             ".offboarding": agents.AgentKind.DEFENDERDT_OFFBOARDING}
+    if path.suffix.lower() in kinds:
+        _inspect_blob_file(agents.read_agent_file(path, kinds[path.suffix.lower()]), as_json)
+        return
+    try:
+        pkg = portal.read_package(path)
+    except PackageError:
+        # The ConfigMgr current-branch (or DefenderDT) zip holds a .onboarding or .offboarding file.
+        for kind in kinds.values():
+            try:
+                found = agents.read_agent_file(path, kind)
+            except PackageError:
+                continue
+            _inspect_blob_file(found, as_json)
+            return
+        raise
     if as_json:
         typer.echo(json.dumps(portal.facts_as_dict(pkg), indent=2, sort_keys=True))
     else:
         typer.echo(portal.format_facts(pkg, _now()))
+
+
+def _inspect_blob_file(found, as_json: bool) -> None:
+    from generator import agents
+
+    if as_json:
+        blob = found.blob
+        typer.echo(json.dumps({"file": found.name, "kind": found.kind.value, "sha256": found.sha256,
+                               "org_id": blob.org_id if blob else None,
+                               "datacenter": blob.datacenter if blob else None,
+                               "version": blob.version if blob else None,
+                               "expires": blob.expiration.isoformat() if blob and blob.expiration else None},
+                              indent=2, sort_keys=True))
+    else:
+        typer.echo(agents.format_agent_facts(found, _now()), nl=False)
 
 
 _INSPECT_EPILOG = ("Examples:\n\n  mdegen inspect WindowsDefenderATPOnboardingPackage.zip\n\n"

@@ -98,10 +98,18 @@ class Packages(StrictModel):
                                         "signed, byte for byte (agent: unified).")
     mma_setup: Path | None = Field(default=None, description="MMASetup-AMD64.exe, the Microsoft Monitoring Agent "
                                    "setup (agent: mma).")
+    # The Configuration Manager current-branch policy route (Assets and Compliance > Endpoint Protection).
+    configmgr_onboarding: Path | None = Field(default=None, description="The portal's package for \"Microsoft "
+                                              "Endpoint Configuration Manager current branch and later\" (the zip) "
+                                              "or its WindowsDefenderATP.onboarding file: the SCCM kit's onboarding "
+                                              "policy.")
+    configmgr_offboarding: Path | None = Field(default=None, description="The matching offboarding package (zip) "
+                                               "or its .offboarding file, for the SCCM kit's offboarding policy (it "
+                                               "expires after seven days).")
 
     @field_validator("onboarding", "offboarding", "vdi", "defenderdt", "defenderdt_onboarding", "defenderdt_offboarding",
-                     "unified_msi",
-                     "unified_script", "mma_setup", mode="before")
+                     "unified_msi", "unified_script", "mma_setup", "configmgr_onboarding", "configmgr_offboarding",
+                     mode="before")
     @classmethod
     def _path(cls, v: Any) -> Any:
         if isinstance(v, str):

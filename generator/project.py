@@ -38,7 +38,14 @@ PACKAGE_NAMES = ("onboarding", "offboarding", "vdi")
 # files each agent needs.
 AGENT_FILES = {"defenderdt": "defenderdt", "defenderdt_onboarding": "defenderdt-onboarding",
                "defenderdt_offboarding": "defenderdt-offboarding",
-               "unified_msi": "unified-msi", "unified_script": "unified-script", "mma_setup": "mma-setup"}
+               "unified_msi": "unified-msi", "unified_script": "unified-script", "mma_setup": "mma-setup",
+               # The ConfigMgr current-branch policy's files: the same signed blobs as DefenderDT's.
+               "configmgr_onboarding": "defenderdt-onboarding", "configmgr_offboarding": "defenderdt-offboarding"}
+# What each onboarding / offboarding file is called in messages.
+BLOB_FILES = {"defenderdt_onboarding": "the DefenderDT onboarding file",
+              "configmgr_onboarding": "the ConfigMgr onboarding file",
+              "defenderdt_offboarding": "the DefenderDT offboarding file",
+              "configmgr_offboarding": "the ConfigMgr offboarding file"}
 SCEP_RELEASES = ("2008r2", "2012r2")
 AGENT_NEEDS = {releases.DEFENDERDT: ("defenderdt", "defenderdt_onboarding"),
                releases.UNIFIED: ("unified_msi", "unified_script"),
@@ -403,41 +410,44 @@ def agent_warnings(config: Config, source: str, agent_files: dict, onboarding: P
     notes = []
     for which, f in agent_files.items():
         notes += [f"{_where(config, source, which)}: {note}" for note in f.notes]
-    blob = getattr(agent_files.get("defenderdt_onboarding"), "blob", None)
-    if blob is not None:
-        where = _where(config, source, "defenderdt_onboarding")
+    onboarding_orgs = [onboarding.facts.org_id] if onboarding is not None else []
+    for field in ("defenderdt_onboarding", "configmgr_onboarding"):
+        blob = getattr(agent_files.get(field), "blob", None)
+        if blob is None:
+            continue
+        where, what = _where(config, source, field), BLOB_FILES[field]
         if blob.expiration is not None:
             left = blob.expiration - now.astimezone(dt.timezone.utc)
             if left <= dt.timedelta(0):
-                raise PackageError(f"{where}: the DefenderDT onboarding file expired on {blob.expiration:%Y-%m-%d}; "
-                                   "download a new package from the portal (Settings > Endpoints > Onboarding, "
-                                   "Windows, Defender deployment tool)")
+                raise PackageError(f"{where}: {what} expired on {blob.expiration:%Y-%m-%d}; download a new package "
+                                   "from the portal (Settings > Endpoints > Onboarding)")
             if left <= dt.timedelta(days=config.packages.offboarding_warn_days):
-                notes.append(f"{where}: the DefenderDT onboarding file expires on {blob.expiration:%Y-%m-%d}; "
-                             "deploy before then or download a new package")
-        if onboarding is not None and blob.org_id and blob.org_id.lower() != onboarding.facts.org_id.lower():
-            raise PackageError(f"{where}: the DefenderDT onboarding file is of organisation {blob.org_id}, the "
-                               f"onboarding package of {onboarding.facts.org_id}: download both from the same tenant")
-    off = getattr(agent_files.get("defenderdt_offboarding"), "blob", None)
-    if off is not None:
-        where = _where(config, source, "defenderdt_offboarding")
+                notes.append(f"{where}: {what} expires on {blob.expiration:%Y-%m-%d}; deploy before then or "
+                             "download a new package")
+        if blob.org_id and onboarding_orgs and blob.org_id.lower() != onboarding_orgs[0].lower():
+            raise PackageError(f"{where}: {what} is of organisation {blob.org_id}, the onboarding package of "
+                               f"{onboarding_orgs[0]}: download both from the same tenant")
+        if blob.org_id:
+            onboarding_orgs.append(blob.org_id)
+    for field in ("defenderdt_offboarding", "configmgr_offboarding"):
+        off = getattr(agent_files.get(field), "blob", None)
+        if off is None:
+            continue
+        where, what = _where(config, source, field), BLOB_FILES[field]
         if off.expiration is None:
-            notes.append(f"{where}: the DefenderDT offboarding file holds no expiry mdegen can read; the portal's "
-                         "expire after seven days")
+            notes.append(f"{where}: {what} holds no expiry mdegen can read; the portal's expire after seven days")
         else:
             left = off.expiration - now.astimezone(dt.timezone.utc)
             if left <= dt.timedelta(0):
-                raise PackageError(f"{where}: the DefenderDT offboarding file EXPIRED on {off.expiration:%Y-%m-%d}; "
-                                   "download a new one from the portal shortly before you use it")
+                raise PackageError(f"{where}: {what} EXPIRED on {off.expiration:%Y-%m-%d}; download a new one "
+                                   "from the portal shortly before you use it")
             if left <= dt.timedelta(days=config.packages.offboarding_warn_days):
-                notes.append(f"{where}: the DefenderDT offboarding file expires on {off.expiration:%Y-%m-%d}; "
-                             "use it before then or download a new one")
-        orgs = [o for o in (getattr(onboarding, "facts", None) and onboarding.facts.org_id,
-                            blob.org_id if blob is not None else None) if o]
-        notes += release_date_warning(config, where, "the DefenderDT offboarding file", off.expiration)
-        if any(o.lower() != off.org_id.lower() for o in orgs):
-            raise PackageError(f"{where}: the DefenderDT offboarding file is of organisation {off.org_id}, the "
-                               f"onboarding data of {orgs[0]}: download both from the same tenant")
+                notes.append(f"{where}: {what} expires on {off.expiration:%Y-%m-%d}; use it before then or "
+                             "download a new one")
+        notes += release_date_warning(config, where, what, off.expiration)
+        if any(o.lower() != off.org_id.lower() for o in onboarding_orgs):
+            raise PackageError(f"{where}: {what} is of organisation {off.org_id}, the onboarding data of "
+                               f"{onboarding_orgs[0]}: download both from the same tenant")
     return notes
 
 

@@ -62,7 +62,9 @@ def _package_facts(project) -> list[dict]:
                           "expires": pkg.facts.expiration.isoformat() if pkg.facts.expiration else None})
     for which, f in sorted(project.agent_files.items()):
         blob = f.blob
-        facts.append({"field": f"packages.{which}", "file": f.source.name, "kind": f.kind.value, "sha256": f.sha256,
+        entry = {"entry": f.name} if f.in_zip else {}      # the file read inside the zip: its hash is the entry's
+        facts.append({"field": f"packages.{which}", "file": f.source.name, **entry, "kind": f.kind.value,
+                      "sha256": f.sha256,
                       "org_id": blob.org_id if blob else None,
                       "version": (f.script.version if f.script else (blob.version if blob else None)),
                       "expires": blob.expiration.isoformat() if blob and blob.expiration else None})

@@ -51,6 +51,9 @@ EXAMPLE_AGENTS = {"defenderdt": "packages/DefenderDT.exe",
                   "unified_script": "packages/install.ps1",
                   "defenderdt_offboarding": "packages/WindowsDefenderATP_valid_until_2099-12-31.offboarding"}
 EXAMPLE_VDI = "packages/WindowsDefenderATPOnboardingPackage_VDI.zip"
+# The example's ConfigMgr current-branch packages: FAKE zips holding the signed blobs.
+EXAMPLE_CONFIGMGR = {"onboarding": "packages/configmgr/WindowsDefenderATPOnboardingPackage.zip",
+                     "offboarding": "packages/configmgr/WindowsDefenderATPOffboardingPackage_valid_until_2099-12-31.zip"}
 # The fake offboarding script of the example: clearly fake (all-zero organisation, stops at its
 # first line) and never expired, so that the example always builds its offboarding GPO and package.
 EXAMPLE_OFFBOARDING_EXPIRES = dt.datetime(2099, 12, 31, 12, 0, tzinfo=dt.timezone.utc)
@@ -81,6 +84,7 @@ def starter_config(*, example: bool = False, today: dt.date | None = None) -> by
         offboarding=example_offboarding_path() if example else None,
         vdi=EXAMPLE_VDI if example else None,
         example_agents=EXAMPLE_AGENTS,
+        example_configmgr=EXAMPLE_CONFIGMGR,
         share=r"\\fs01.contoso.example\MDE$\Onboarding" if example else r"\\fs01.contoso.com\MDE$\Onboarding",
         settings_lines=_settings_lines(example),
     )
@@ -103,6 +107,8 @@ def example_files() -> list[OutputFile]:
         OutputFile(EXAMPLE_AGENTS["unified_script"], synthetic.fake_install_ps1()),
         OutputFile(EXAMPLE_AGENTS["defenderdt_offboarding"],
                    synthetic.fake_defenderdt_offboarding(expires=EXAMPLE_OFFBOARDING_EXPIRES)),
+        OutputFile(EXAMPLE_CONFIGMGR["onboarding"], synthetic.configmgr_onboarding_zip()),
+        OutputFile(EXAMPLE_CONFIGMGR["offboarding"], synthetic.configmgr_offboarding_zip(expires=EXAMPLE_OFFBOARDING_EXPIRES)),
         OutputFile(example_fleet.INVENTORY_NAME, example_fleet.inventory_csv()),
         *(OutputFile(name, data) for name, data in example_fleet.results()),
     ]

@@ -490,3 +490,15 @@ def defenderdt_zip(*, expires: dt.datetime | None = None) -> bytes:
     WindowsDefenderATP.onboarding."""
     return package_zip([("DefenderDT.exe", fake_pe("DefenderDT.exe", signed=True)),
                         ("WindowsDefenderATP.onboarding", fake_defenderdt_onboarding(expires=expires))])
+
+
+def configmgr_onboarding_zip(**blob_args: object) -> bytes:
+    """A FAKE portal package for "Microsoft Endpoint Configuration Manager current branch and later":
+    a zip holding WindowsDefenderATP.onboarding (the same signed blob the scripts carry)."""
+    return package_zip([("WindowsDefenderATP.onboarding", fake_defenderdt_onboarding(**blob_args))])
+
+
+def configmgr_offboarding_zip(*, expires: dt.datetime, org_id: str = FAKE_ORG_ID) -> bytes:
+    """Its offboarding counterpart: a zip holding WindowsDefenderATP_valid_until_<date>.offboarding."""
+    return package_zip([(defenderdt_offboarding_name(expires), fake_defenderdt_offboarding(org_id=org_id,
+                                                                                           expires=expires))])

@@ -1,0 +1,102 @@
+"""The ConfigMgr current-branch package's files (issue 14): WindowsDefenderATP.onboarding and its
+.offboarding counterpart, alone or in the portal's zip, read like the scripts and checked alike."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import zipfile
+import io
+
+import pytest
+
+from generator import agents, cli, portal, synthetic
+from generator.errors import PackageError
+
+ONBOARDING = agents.AgentKind.DEFENDERDT_ONBOARDING
+OFFBOARDING = agents.AgentKind.DEFENDERDT_OFFBOARDING
+OTHER_ORG = "11111111-2222-3333-4444-555555555555"
+
+
+def test_the_file_is_the_blob_the_scripts_carry(tmp_path):
+    """The .onboarding file is the JSON envelope the portal's script writes as OnboardingInfo: the
+    synthetic pair holds the same blob, and read from either the facts agree."""
+    script = tmp_path / "WindowsDefenderATPOnboardingScript.cmd"
+    script.write_bytes(synthetic.onboarding_script(version="2.11", datacenter="WestEurope"))
+    bare = tmp_path / "WindowsDefenderATP.onboarding"
+    bare.write_bytes(synthetic.fake_defenderdt_onboarding(version="2.11", datacenter="WestEurope"))
+    assert synthetic.escape_for_cmd(bare.read_text(encoding="utf-8")).encode("ascii") in script.read_bytes()
+    from_script = portal.read_package(script).facts
+    facts = agents.read_agent_file(bare, ONBOARDING).blob
+    assert (facts.org_id, facts.version, facts.datacenter) == (from_script.org_id, from_script.version, "WestEurope")
+
+
+def test_alone_or_in_the_zip(tmp_path):
+    zipped = tmp_path / "WindowsDefenderATPOnboardingPackage.zip"
+    zipped.write_bytes(synthetic.configmgr_onboarding_zip(version="2.12", datacenter="US"))
+    found = agents.read_agent_file(zipped, ONBOARDING)
+    assert found.in_zip and found.name == "WindowsDefenderATP.onboarding" and found.blob.version == "2.12"
+    expires = dt.datetime(2030, 1, 8, 12, tzinfo=dt.timezone.utc)
+    off = tmp_path / "off.zip"
+    off.write_bytes(synthetic.configmgr_offboarding_zip(expires=expires))
+    assert agents.read_agent_file(off, OFFBOARDING).blob.expiration == expires
+    with pytest.raises(PackageError, match=r"off\.zip: the zip holds no \.onboarding file"):
+        agents.read_agent_file(off, ONBOARDING)
+
+
+def test_inspect_shows_them(tmp_path, capsys):
+    zipped = tmp_path / "WindowsDefenderATPOnboardingPackage.zip"
+    zipped.write_bytes(synthetic.configmgr_onboarding_zip(version="2.12"))
+    capsys.readouterr()
+    assert cli.main(["inspect", "--json", str(zipped)]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert (doc["org_id"], doc["version"], doc["datacenter"]) == (synthetic.FAKE_ORG_ID, "2.12", "WestEurope")
+    off = tmp_path / "WindowsDefenderATP_valid_until_2020-01-01.offboarding"
+    off.write_bytes(synthetic.fake_defenderdt_offboarding(expires=dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)))
+    assert cli.main(["inspect", str(off)]) == 0
+    assert "EXPIRED on 2020-01-01" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("damage", [lambda b: b[: len(b) // 2], lambda b: b.replace(b"orgId", b"orgXd"),
+                                    lambda b: b"\x00" + b])
+def test_a_damaged_file_is_refused_naming_it(damage, tmp_path):
+    bare = tmp_path / "WindowsDefenderATP.onboarding"
+    bare.write_bytes(damage(synthetic.fake_defenderdt_onboarding()))
+    with pytest.raises(PackageError, match=r"WindowsDefenderATP\.onboarding: "):
+        agents.read_agent_file(bare, ONBOARDING)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        z.writestr("WindowsDefenderATP.onboarding", damage(synthetic.fake_defenderdt_onboarding()))
+    (tmp_path / "p.zip").write_bytes(buffer.getvalue())
+    with pytest.raises(PackageError, match=r"p\.zip: entry 'WindowsDefenderATP\.onboarding': "):
+        agents.read_agent_file(tmp_path / "p.zip", ONBOARDING)
+
+
+@pytest.mark.parametrize("make,message", [
+    (lambda: synthetic.configmgr_offboarding_zip(expires=dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)),
+     "the ConfigMgr offboarding file EXPIRED on 2020-01-01"),
+    (lambda: synthetic.configmgr_offboarding_zip(expires=dt.datetime(2099, 1, 1, tzinfo=dt.timezone.utc),
+                                                 org_id=OTHER_ORG),
+     f"the ConfigMgr offboarding file is of organisation {OTHER_ORG}"),
+])
+def test_an_expired_or_foreign_offboarding_file_exits_2_writing_nothing(make, message, tmp_path, capsys):
+    assert cli.main(["init", "--example", str(tmp_path / "ex"), "--force"]) == 0
+    config = tmp_path / "ex" / "mdegen.yaml"
+    target = config.parent / "packages" / "configmgr" / "WindowsDefenderATPOffboardingPackage_valid_until_2099-12-31.zip"
+    target.write_bytes(make())
+    capsys.readouterr()
+    assert cli.main(["sccm-package", "-c", str(config), "-o", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "packages.configmgr_offboarding" in err and message in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_foreign_onboarding_file_exits_2(tmp_path, capsys):
+    assert cli.main(["init", "--example", str(tmp_path / "ex"), "--force"]) == 0
+    config = tmp_path / "ex" / "mdegen.yaml"
+    (config.parent / "packages" / "configmgr" / "WindowsDefenderATPOnboardingPackage.zip").write_bytes(
+        synthetic.configmgr_onboarding_zip(org_id=OTHER_ORG))
+    capsys.readouterr()
+    assert cli.main(["sccm-package", "-c", str(config), "-o", str(tmp_path / "out")]) == 2
+    assert f"the ConfigMgr onboarding file is of organisation {OTHER_ORG}" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
