@@ -155,6 +155,8 @@ def validate(
     used = set(kits.packages_for(kits.KITS))
     _warn(f"packages.{which} is configured, but no kit of this mdegen reads it yet"
           for which in project_mod.PACKAGE_NAMES if getattr(project, which) is not None and which not in used)
+    _warn(f"packages.{which} is read and checked, but no kit of this mdegen deploys it yet"
+          for which in project.agent_files if which not in used)
     out = [f"config {config}: valid (organization {cfg.organization!r}, release {cfg.release.version} of {cfg.release.date})",
            f"share: {cfg.share if cfg.share is not None else '(none)'}"]
     for which in project_mod.PACKAGE_NAMES:

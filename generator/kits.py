@@ -79,8 +79,7 @@ SCCM = Kit(
     writes="packages/ (source folders with the .sms definitions),\n  compliance/ (discovery scripts), "
            "New-MdeCmPackage.ps1, HANDOFF.md,\n  manifest.json and SHA256SUMS",
     label="SCCM",
-    packages=("onboarding", "offboarding", *AGENT_PACKAGES, "defenderdt_offboarding", "configmgr_onboarding",
-              "configmgr_offboarding"),
+    packages=("onboarding", "offboarding", *AGENT_PACKAGES, "defenderdt_offboarding"),
     module="generator.builders.sccm",
     audience="Configuration Manager admins",
 )
