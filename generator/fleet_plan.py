@@ -84,6 +84,7 @@ class Plan:
     inactive_days: int
     routes: tuple[str, ...]         # the routes the config gives targets: GPO, SCCM
     rows: tuple[PlanRow, ...]
+    notes: tuple[str, ...] = ()     # what the reader of the plan should know about the inventory
 
     def summary(self) -> dict:
         """Counts per target and route, and per reason left out (the --json summary, and the page's)."""
@@ -98,6 +99,7 @@ class Plan:
             "targets": [{"target": t, "route": route, "computers": n} for (t, route), n in sorted(per_target.items())],
             "reasons": [{"reason": code, "meaning": REASONS[code], "computers": per_reason[code]}
                         for code in REASONS if per_reason[code]],
+            "notes": list(self.notes),
         }
 
 
@@ -141,14 +143,21 @@ def plan(project, inventory: Inventory, *, inventory_name: str, inactive_days: i
          as_of: dt.date | None = None) -> Plan:
     """The plan of the ``inventory``'s computers for the resolved ``project`` (its targets, share and
     VDI pools). Without a date column in the export, no account counts as inactive."""
-    computers = inventory.computers
+    computers, notes = _one_record_each(inventory.computers)
     if not inventory.dated:
         as_of = None
     elif as_of is None:
         as_of = reference_day([c.last_logon.date() for c in computers if c.last_logon is not None], 365)
+        ahead = sum(1 for c in computers if c.last_logon is not None and c.last_logon.date() > as_of)
+        if ahead:
+            notes.append(f"{ahead} logon date(s) lie more than a year after most others (a clock ahead?) and "
+                         f"were not used for the plan's date, {as_of.isoformat()}")
     routes = tuple(r for r, present in (("GPO", project.config.share is not None), ("SCCM", True)) if present)
     route_text = " or ".join(routes)
     pools = list(project.config.vdi.pools) if project.config.vdi else []
+    if inventory.kind == "ConfigMgr" and any(p.ou for p in pools):
+        notes.append("a ConfigMgr export holds no OU, so no computer is recognised as a VDI pool's: plan with "
+                     "the Active Directory export to see the pools")
     down_level = {b for r in releases.RELEASES if r.agents for b in r.builds}
     listed = {b for t in project.targets for b in t.builds}
     rows = []
@@ -225,7 +234,24 @@ def plan(project, inventory: Inventory, *, inventory_name: str, inactive_days: i
                 advice = f"no target lists {what} member servers: add the release to a target's os"
             rows.append(_not_covered(c, release, "no-target", advice, matched))
     return Plan(project.organization, project.release_version, inventory_name, inventory.kind, as_of, inactive_days,
-                routes, tuple(rows))
+                routes, tuple(rows), tuple(notes))
+
+
+def _one_record_each(computers: list[Computer]) -> tuple[list[Computer], list[str]]:
+    """One record per computer name: ConfigMgr keeps a second record when a server is reinstalled
+    (Active Directory never has two). The one active last is kept, else the later row."""
+    kept: dict[str, Computer] = {}
+    for c in computers:
+        key = c.name.casefold()
+        old = kept.get(key)
+        if old is None or (c.last_logon or dt.datetime.min) >= (old.last_logon or dt.datetime.min):
+            kept[key] = c
+    twice = len(computers) - len(kept)
+    if not twice:
+        return list(computers), []
+    chosen = {id(c) for c in kept.values()}
+    return ([c for c in computers if id(c) in chosen],
+            [f"{twice} record(s) repeat a computer name; each computer is planned once, from its record active last"])
 
 
 def format_summary(p: Plan) -> str:
@@ -238,4 +264,5 @@ def format_summary(p: Plan) -> str:
     lines += [f"    {t['computers']:>5}  {visible(t['target'])}: {t['route']}" for t in s["targets"]] or ["    none"]
     lines.append("  not covered, per reason:")
     lines += [f"    {r['computers']:>5}  {r['reason']}: {r['meaning']}" for r in s["reasons"]] or ["    none"]
+    lines += [f"  note: {n}" for n in p.notes]
     return "\n".join(lines) + "\n"

@@ -296,6 +296,7 @@ def test_one_clock_years_ahead_does_not_make_the_rest_inactive(tmp_path):
     result = fleet_plan.plan(_project([{"name": "Servers"}]), read_inventory(_write_ad(tmp_path / "inv.csv", rows)),
                              inventory_name="inv.csv")
     assert result.as_of == dt.date(2026, 1, 14) and all(r.covered for r in result.rows)
+    assert any("a clock ahead" in n for n in result.notes)
 
 
 def test_without_primary_group_ids_domain_controllers_cannot_be_told_apart(tmp_path):
@@ -350,3 +351,18 @@ def test_plan_never_replaces_a_folder_it_did_not_write(tmp_path, capsys):
     assert cli.main(args) == 2
     assert "not empty" in capsys.readouterr().err and mine.read_text(encoding="utf-8") == "mine"
     assert cli.main([*args, "--force"]) == 0 and not mine.exists()
+
+
+def test_repeated_records_and_a_configmgr_export_with_pools_are_noted(tmp_path):
+    text = ('"Name","Build","ProductType","OperatingSystemSKU","LastActiveTime"\r\n'
+            '"SRV1","10.0.17763","3","8","2025-06-01"\r\n'
+            '"SRV1","10.0.20348","3","8","2026-01-15"\r\n'
+            '"SRV2","10.0.17763","3","8","2026-01-14"\r\n')
+    pools = [{"name": "Pool", "mode": "multiple", "ou": "OU=VDI,DC=contoso,DC=com"}]
+    result = fleet_plan.plan(_project([{"name": "Servers"}], pools=pools), read_inventory(_write(tmp_path, text)),
+                             inventory_name="devices.csv")
+    assert [(r.computer.name, r.computer.build, r.covered) for r in result.rows] == [("SRV1", "20348", True),
+                                                                                   ("SRV2", "17763", True)]
+    assert any("repeat a computer name" in n for n in result.notes)
+    assert any("no OU" in n for n in result.notes)
+    assert result.summary()["notes"] == list(result.notes)
