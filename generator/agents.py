@@ -85,6 +85,7 @@ from generator.errors import PackageError
 # _read_zip (limits, entry names, links, encryption, sizes), _Limits, _find_blobs (the .cmd blob
 # line), _GUID_RE, and _line_ends/_fmt_dt so both report line ends and times alike. The public
 # ones parse the blob's certificate and FILETIME.
+from generator import portal
 from generator.portal import (ONBOARDING_VALUE, PORTAL_ONBOARDING_PATH, BlobFacts, _find_blobs, _fmt_dt, _GUID_RE,
                               _Limits, _line_ends, _read_zip, cloud_hint, filetime_to_datetime, parse_certificate)
 
@@ -276,9 +277,12 @@ def read_agent_file(path: Path, kind: AgentKind | str, *,
         k = AgentKind(kind)
     except ValueError:
         raise ValueError(f"kind must be one of {', '.join(x.value for x in AgentKind)}, not {kind!r}") from None
+    if k in _SUFFIX_OF:
+        # A signed blob is a few KB, and so is the portal's zip of it: the portal reader's limits.
+        max_bytes = min(max_bytes, portal.DEFAULT_MAX_TOTAL_BYTES)
     data = _read_regular(path, max_bytes)
     if _looks_zip(data) and k in _SUFFIX_OF:
-        return _read_from_zip(path, data, k, max_bytes)
+        return _read_from_zip(path, data, k)
     if _looks_zip(data):
         raise PackageError(f"{path}: is a zip archive, not the {k.label} itself; extract it, or pass the "
                            "zip as an agent package (read_agent_package)")
@@ -289,10 +293,13 @@ def read_agent_file(path: Path, kind: AgentKind | str, *,
 _SUFFIX_OF = {AgentKind.DEFENDERDT_ONBOARDING: ".onboarding", AgentKind.DEFENDERDT_OFFBOARDING: ".offboarding"}
 
 
-def _read_from_zip(path: Path, data: bytes, kind: AgentKind, max_bytes: int) -> AgentFile:
-    """The one ``*.onboarding`` (or ``*.offboarding``) entry of a portal zip, read as ``kind``."""
-    limits = _Limits(max_entry_bytes=max_bytes, max_total_bytes=max_bytes, max_entries=DEFAULT_MAX_ENTRIES)
-    entries = [(n, b) for n, b in _read_zip(path, data, limits) if not n.endswith("/")]
+def _read_from_zip(path: Path, data: bytes, kind: AgentKind) -> AgentFile:
+    """The one ``*.onboarding`` (or ``*.offboarding``) entry of a portal zip, read as ``kind``
+    (macOS's ``__MACOSX/._*`` shadow entries aside)."""
+    limits = _Limits(max_entry_bytes=portal.DEFAULT_MAX_ENTRY_BYTES, max_total_bytes=portal.DEFAULT_MAX_TOTAL_BYTES,
+                     max_entries=DEFAULT_MAX_ENTRIES)
+    entries = [(n, b) for n, b in _read_zip(path, data, limits)
+               if not n.endswith("/") and not n.startswith("__MACOSX/") and not PurePosixPath(n).name.startswith("._")]
     found = [(n, b) for n, b in entries if n.casefold().endswith(_SUFFIX_OF[kind])]
     if len(found) != 1:
         names = ", ".join(n for n, _ in entries[:10]) or "nothing"

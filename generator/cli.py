@@ -148,7 +148,8 @@ def validate(
 
     registry = _select_kits(kit_names)
     # Every configured package is read and checked, also one no kit reads yet (it is named below).
-    project = project_mod.load(config, packages=(*project_mod.PACKAGE_NAMES, *project_mod.AGENT_FILES), now=_now(),
+    project = project_mod.load(config, packages=(*project_mod.PACKAGE_NAMES, *project_mod.AGENT_FILES,
+                                                 *project_mod.CONFIGMGR_FILES), now=_now(),
                                purpose=kits.purpose_of(registry))
     _warn(project.warnings)
     cfg = project.config
@@ -243,16 +244,20 @@ def inspect(
         return
     try:
         pkg = portal.read_package(path)
-    except PackageError:
-        # The ConfigMgr current-branch (or DefenderDT) zip holds a .onboarding or .offboarding file.
+    except PackageError as portal_error:
+        # The ConfigMgr current-branch (or DefenderDT) zip holds a .onboarding or .offboarding file;
+        # where it holds one that does not read, that is the reason to give, not the portal reader's.
+        reasons = []
         for kind in kinds.values():
             try:
                 found = agents.read_agent_file(path, kind)
-            except PackageError:
+            except PackageError as exc:
+                if "the zip holds no ." not in str(exc) and "not a zip" not in str(exc):
+                    reasons.append(exc)
                 continue
             _inspect_blob_file(found, as_json)
             return
-        raise
+        raise (reasons[0] if reasons else portal_error) from None
     if as_json:
         typer.echo(json.dumps(portal.facts_as_dict(pkg), indent=2, sort_keys=True))
     else:

@@ -88,9 +88,9 @@ class Packages(StrictModel):
     defenderdt: Path | None = Field(default=None, description="DefenderDT.exe, the Defender deployment tool "
                                     "(targets with agent: defenderdt).")
     defenderdt_onboarding: Path | None = Field(default=None, description="The DefenderDT package's "
-                                               "WindowsDefenderATP.onboarding file (agent: defenderdt).")
+                                               "WindowsDefenderATP.onboarding file, or the zip holding it (agent: defenderdt).")
     defenderdt_offboarding: Path | None = Field(default=None, description="The DefenderDT offboarding package's "
-                                                ".offboarding file, for `mdegen offboard` (agent: defenderdt; it "
+                                                ".offboarding file or its zip, for `mdegen offboard` (agent: defenderdt; it "
                                                 "expires after seven days).")
     unified_msi: Path | None = Field(default=None, description="md4ws.msi, the unified agent's installer from the "
                                      "portal (agent: unified).")
@@ -101,11 +101,11 @@ class Packages(StrictModel):
     # The Configuration Manager current-branch policy route (Assets and Compliance > Endpoint Protection).
     configmgr_onboarding: Path | None = Field(default=None, description="The portal's package for \"Microsoft "
                                               "Endpoint Configuration Manager current branch and later\" (the zip) "
-                                              "or its WindowsDefenderATP.onboarding file: the SCCM kit's onboarding "
-                                              "policy.")
+                                              "or its WindowsDefenderATP.onboarding file, for the Defender for "
+                                              "Endpoint onboarding policy; read and checked, no kit deploys it yet.")
     configmgr_offboarding: Path | None = Field(default=None, description="The matching offboarding package (zip) "
-                                               "or its .offboarding file, for the SCCM kit's offboarding policy (it "
-                                               "expires after seven days).")
+                                               "or its .offboarding file, for the offboarding policy (it expires after "
+                                               "seven days); read and checked by validate, no kit deploys it yet.")
 
     @field_validator("onboarding", "offboarding", "vdi", "defenderdt", "defenderdt_onboarding", "defenderdt_offboarding",
                      "unified_msi", "unified_script", "mma_setup", "configmgr_onboarding", "configmgr_offboarding",

@@ -38,9 +38,11 @@ PACKAGE_NAMES = ("onboarding", "offboarding", "vdi")
 # files each agent needs.
 AGENT_FILES = {"defenderdt": "defenderdt", "defenderdt_onboarding": "defenderdt-onboarding",
                "defenderdt_offboarding": "defenderdt-offboarding",
-               "unified_msi": "unified-msi", "unified_script": "unified-script", "mma_setup": "mma-setup",
-               # The ConfigMgr current-branch policy's files: the same signed blobs as DefenderDT's.
-               "configmgr_onboarding": "defenderdt-onboarding", "configmgr_offboarding": "defenderdt-offboarding"}
+               "unified_msi": "unified-msi", "unified_script": "unified-script", "mma_setup": "mma-setup"}
+# The ConfigMgr current-branch policy's files (the same signed blobs as DefenderDT's): read only where
+# a command asks for them (validate; a kit that deploys them), so an expired one no other kit uses
+# never stops that kit.
+CONFIGMGR_FILES = {"configmgr_onboarding": "defenderdt-onboarding", "configmgr_offboarding": "defenderdt-offboarding"}
 # What each onboarding / offboarding file is called in messages.
 BLOB_FILES = {"defenderdt_onboarding": "the DefenderDT onboarding file",
               "configmgr_onboarding": "the ConfigMgr onboarding file",
@@ -279,13 +281,13 @@ def _checked(config: Config, source: str, which: str, *checks) -> None:
         raise PackageError(f"{_where(config, source, which)}: " + "; also: ".join(problems))
 
 
-def read_agent_files(config: Config, source: str = "<config>") -> dict:
+def read_agent_files(config: Config, source: str = "<config>", extra: dict | None = None) -> dict:
     """Every configured agent file, read and checked by content (generator.agents), and each file a
     target's agent needs present: {packages field: AgentFile}. Errors name the config line."""
     from generator import agents
 
     found = {}
-    for field, kind in AGENT_FILES.items():
+    for field, kind in {**AGENT_FILES, **(extra or {})}.items():
         path = config.package_path(field)
         if path is None:
             continue
@@ -593,8 +595,9 @@ def from_config(config: Config, *, packages: tuple[str, ...], now: dt.datetime, 
     files) read and checked, then resolved."""
     found, warnings = read_packages(config, packages, now=now, purpose=purpose, source=source)
     agent_files = {}
-    if any(p in AGENT_FILES for p in packages):
-        agent_files = read_agent_files(config, source)
+    extra = {f: k for f, k in CONFIGMGR_FILES.items() if f in packages}
+    if any(p in AGENT_FILES for p in packages) or extra:
+        agent_files = read_agent_files(config, source, extra)
         warnings += agent_warnings(config, source, agent_files, found.get("onboarding"), now)
     return resolve(config, source=source, packages=found, warnings=warnings, agent_files=agent_files)
 

@@ -79,16 +79,17 @@ def test_a_damaged_file_is_refused_naming_it(damage, tmp_path):
                                                  org_id=OTHER_ORG),
      f"the ConfigMgr offboarding file is of organisation {OTHER_ORG}"),
 ])
-def test_an_expired_or_foreign_offboarding_file_exits_2_writing_nothing(make, message, tmp_path, capsys):
+def test_an_expired_or_foreign_offboarding_file_is_refused_by_validate(make, message, tmp_path, capsys):
     assert cli.main(["init", "--example", str(tmp_path / "ex"), "--force"]) == 0
     config = tmp_path / "ex" / "mdegen.yaml"
     target = config.parent / "packages" / "configmgr" / "WindowsDefenderATPOffboardingPackage_valid_until_2099-12-31.zip"
     target.write_bytes(make())
     capsys.readouterr()
-    assert cli.main(["sccm-package", "-c", str(config), "-o", str(tmp_path / "out")]) == 2
+    assert cli.main(["validate", "-c", str(config)]) == 2
     err = capsys.readouterr().err
     assert "packages.configmgr_offboarding" in err and message in err
-    assert not (tmp_path / "out").exists()
+    # No kit deploys the file yet, so it stops none: the GPO kit builds.
+    assert cli.main(["gpo", "-c", str(config), "-o", str(tmp_path / "out")]) == 0
 
 
 def test_a_foreign_onboarding_file_exits_2(tmp_path, capsys):
@@ -97,6 +98,44 @@ def test_a_foreign_onboarding_file_exits_2(tmp_path, capsys):
     (config.parent / "packages" / "configmgr" / "WindowsDefenderATPOnboardingPackage.zip").write_bytes(
         synthetic.configmgr_onboarding_zip(org_id=OTHER_ORG))
     capsys.readouterr()
-    assert cli.main(["sccm-package", "-c", str(config), "-o", str(tmp_path / "out")]) == 2
+    assert cli.main(["validate", "-c", str(config)]) == 2
     assert f"the ConfigMgr onboarding file is of organisation {OTHER_ORG}" in capsys.readouterr().err
-    assert not (tmp_path / "out").exists()
+
+
+def test_an_expired_onboarding_file_is_refused_and_a_good_pair_is_named_as_not_deployed(tmp_path, capsys):
+    assert cli.main(["init", "--example", str(tmp_path / "ex"), "--force"]) == 0
+    config = tmp_path / "ex" / "mdegen.yaml"
+    capsys.readouterr()
+    assert cli.main(["validate", "-c", str(config)]) == 0
+    err = capsys.readouterr().err
+    assert "packages.configmgr_onboarding is read and checked, but no kit of this mdegen deploys it yet" in err
+    (config.parent / "packages" / "configmgr" / "WindowsDefenderATPOnboardingPackage.zip").write_bytes(
+        synthetic.configmgr_onboarding_zip(expires=dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)))
+    assert cli.main(["validate", "-c", str(config)]) == 2
+    assert "the ConfigMgr onboarding file expired on 2020-01-01" in capsys.readouterr().err
+
+
+def _zip(tmp_path, entries):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        for name, data in entries:
+            z.writestr(name, data)
+    (tmp_path / "p.zip").write_bytes(buffer.getvalue())
+    return tmp_path / "p.zip"
+
+
+def test_zip_entries_by_suffix_in_any_case_one_only(tmp_path):
+    blob = synthetic.fake_defenderdt_onboarding()
+    assert agents.read_agent_file(_zip(tmp_path, [("Sub/WINDOWSDEFENDERATP.ONBOARDING", blob),
+                                                  ("__MACOSX/Sub/._WINDOWSDEFENDERATP.ONBOARDING", b"\0\5")]),
+                                  ONBOARDING).blob.org_id == synthetic.FAKE_ORG_ID
+    with pytest.raises(PackageError, match=r"p\.zip: the zip holds more than one \.onboarding file"):
+        agents.read_agent_file(_zip(tmp_path, [("a.onboarding", blob), ("b.onboarding", blob)]), ONBOARDING)
+
+
+def test_inspect_names_the_reason_a_configmgr_zip_does_not_read(tmp_path, capsys):
+    blob = synthetic.fake_defenderdt_onboarding()
+    path = _zip(tmp_path, [("a.onboarding", blob), ("b.onboarding", blob)])
+    capsys.readouterr()
+    assert cli.main(["inspect", str(path)]) == 2
+    assert "more than one .onboarding file" in capsys.readouterr().err
