@@ -310,6 +310,24 @@ def _read_from_zip(path: Path, data: bytes, kind: AgentKind) -> AgentFile:
     return _read_as(path, f"{path}: entry {name!r}", name, blob, kind, by_name=False, in_zip=True)
 
 
+def blob_kind(path: Path) -> AgentKind | None:
+    """The kind of signed-blob file ``path`` is or holds, by name: a ``.onboarding`` or
+    ``.offboarding`` file, or a zip with such an entry (what `mdegen inspect` reads it as); else None."""
+    path = Path(path)
+    for kind, suffix in _SUFFIX_OF.items():
+        if path.name.casefold().endswith(suffix):
+            return kind
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = [n.casefold() for n in zf.namelist() if not n.startswith("__MACOSX/")]
+    except (OSError, zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError):
+        return None
+    for kind, suffix in _SUFFIX_OF.items():
+        if any(n.endswith(suffix) for n in names):
+            return kind
+    return None
+
+
 def read_agent_package(path: Path, *, max_entries: int = DEFAULT_MAX_ENTRIES,
                        max_entry_bytes: int = DEFAULT_MAX_FILE_BYTES,
                        max_total_bytes: int = DEFAULT_MAX_TOTAL_BYTES) -> AgentPackage:

@@ -237,27 +237,19 @@ def inspect(
         return
     from generator import agents, portal
 
-    kinds = {".onboarding": agents.AgentKind.DEFENDERDT_ONBOARDING,
-             ".offboarding": agents.AgentKind.DEFENDERDT_OFFBOARDING}
-    if path.suffix.lower() in kinds:
-        _inspect_blob_file(agents.read_agent_file(path, kinds[path.suffix.lower()]), as_json)
+    # A .onboarding/.offboarding file, or a zip that holds one (ConfigMgr current branch, DefenderDT):
+    # read as the signed blob, so that its own reason is given when it does not read.
+    kind = agents.blob_kind(path)
+    if kind is not None and path.suffix.lower() != ".zip":
+        _inspect_blob_file(agents.read_agent_file(path, kind), as_json)
         return
     try:
         pkg = portal.read_package(path)
-    except PackageError as portal_error:
-        # The ConfigMgr current-branch (or DefenderDT) zip holds a .onboarding or .offboarding file;
-        # where it holds one that does not read, that is the reason to give, not the portal reader's.
-        reasons = []
-        for kind in kinds.values():
-            try:
-                found = agents.read_agent_file(path, kind)
-            except PackageError as exc:
-                if "the zip holds no ." not in str(exc) and "not a zip" not in str(exc):
-                    reasons.append(exc)
-                continue
-            _inspect_blob_file(found, as_json)
-            return
-        raise (reasons[0] if reasons else portal_error) from None
+    except PackageError:
+        if kind is None:
+            raise
+        _inspect_blob_file(agents.read_agent_file(path, kind), as_json)
+        return
     if as_json:
         typer.echo(json.dumps(portal.facts_as_dict(pkg), indent=2, sort_keys=True))
     else:

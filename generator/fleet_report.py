@@ -64,6 +64,7 @@ ADVICE = {
 EVENT_MEANINGS = dict(payloads.PORTAL_ONBOARDING_EXIT_CODES)
 _FAILING_CLASSES = {"tenant", "sensor", "agent", "connectivity"}
 _CLASS_NAME = {c.bit: c.name for c in verification.CLASSES}
+_BIT_OF_CHECK = {check: {c.name: c.bit for c in verification.CLASSES}[cls] for check, cls in verification.CHECKS}
 
 
 @dataclass(frozen=True)
@@ -121,11 +122,9 @@ def _consistency(doc: dict) -> str | None:
         _time(doc)
     except ValueError:
         return f"time {doc['time']!r} is not a date"
-    classes = dict(verification.CHECKS)
-    bits = {c.name: c.bit for c in verification.CLASSES}
     for check in doc["checks"]:
-        if check["class"] != bits[classes[check["id"]]]:
-            return f"check {check['id']} has class {check['class']}, not {bits[classes[check['id']]]}"
+        if check["class"] != _BIT_OF_CHECK[check["id"]]:
+            return f"check {check['id']} has class {check['class']}, not {_BIT_OF_CHECK[check['id']]}"
     failed = 0
     for check in doc["checks"]:
         if check["status"] == "fail":

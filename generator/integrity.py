@@ -46,6 +46,14 @@ def _read_sums(folder: Path) -> list[tuple[str, str]]:
     return pairs
 
 
+def read_xml(data: bytes):
+    """An XML file of a kit, parsed without entity expansion or network access (lxml raises on
+    text that is not well-formed)."""
+    from lxml import etree
+
+    return etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True))
+
+
 def _parse(path: str, data: bytes) -> None:
     """Re-read ``data`` with the codec of its kind; raise what the codec raises."""
     from generator.formats import gpscripts, pdf_sms, regpol, wmi_mof
@@ -55,9 +63,7 @@ def _parse(path: str, data: bytes) -> None:
     if suffix == ".pol":
         regpol.loads(data)
     elif suffix in (".xml", ".admx", ".adml"):
-        from lxml import etree
-
-        etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True))
+        read_xml(data)
     elif name == "gpt.ini":
         gpscripts.loads_gpt(data)
     elif name in ("scripts.ini", "psscripts.ini"):

@@ -22,7 +22,11 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 
+from generator.builders.cm_script import SCRIPT_NAME as CM_SCRIPT
+from generator.builders.import_script import SCRIPT_NAME as IMPORT_SCRIPT
 from generator.errors import MdegenError, OutputError
+from generator.integrity import read_xml
+from generator.release import CONFIG_NAME
 from generator.writer import GITATTRIBUTES_NAME, MANIFEST_NAME, SUMS_NAME, sha256_hex
 
 
@@ -31,9 +35,6 @@ def _package_paths() -> set[str]:
 
     return {k for k, f in Packages.model_fields.items() if "Path" in str(f.annotation)}
 
-IMPORT_SCRIPT = "Import-MdeGpo.ps1"
-CM_SCRIPT = "New-MdeCmPackage.ps1"
-CONFIG_NAME = "mdegen.yaml"
 # Scripts whose data section objects are read from: their code is reviewed as bytes, always.
 _SCRIPTS = {IMPORT_SCRIPT, CM_SCRIPT}
 # mdegen's own bookkeeping: it changes whenever anything else does, so it is never reported.
@@ -174,12 +175,6 @@ def _read(folder: Path, path: str) -> bytes:
         raise OutputError(f"{folder / path}: cannot be read ({exc.strerror or exc})") from None
 
 
-def _xml(data: bytes):
-    from lxml import etree
-
-    return etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True))
-
-
 def _why(exc: Exception) -> str:
     """A codec's complaint in one line."""
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -247,7 +242,7 @@ def _gpo_objects(folder: Path, files: dict[str, str], records: dict[str, dict]):
             try:
                 if reader is None:
                     if not obj.name:
-                        obj.name = "".join(_xml(data).xpath("//*[local-name()='GPODisplayName']/text()")) or backup
+                        obj.name = "".join(read_xml(data).xpath("//*[local-name()='GPODisplayName']/text()")) or backup
                 elif reader == "scripts":
                     for n, (cmd, params) in enumerate(gpscripts.loads(data).startup):
                         obj.put(f"startup script {n} ({PurePosixPath(source).name})", f"{cmd} {params}".strip(),
@@ -395,7 +390,8 @@ def _review_config(folder: Path) -> dict:
     if doc.get("vdi") is None:
         doc["vdi"] = {"pools": []}
     packages = doc.pop("packages", {}) or {}
-    doc["packages"] = {k: v for k, v in packages.items() if k not in _package_paths()}
+    paths = _package_paths()
+    doc["packages"] = {k: v for k, v in packages.items() if k not in paths}
     for key in _NOT_SETTINGS:
         doc.pop(key, None)
     return _configured(doc)
@@ -423,12 +419,7 @@ def _kit_names(folder: Path, manifest: dict) -> list[str]:
     return names
 
 
-def _read_side(folder: Path, only: str | None = None) -> _Side:
-    if not folder.exists():
-        raise OutputError(f"{folder}: no such folder")
-    if not folder.is_dir():
-        raise OutputError(f"{folder}: is a file; give the release's (or kit's) folder, not a zip or a file in it")
-    manifest = _manifest(folder)
+def _read_side(folder: Path, manifest: dict, only: str | None = None) -> _Side:
     release = manifest.get("release") if isinstance(manifest.get("release"), dict) else {}
     about = {"folder": str(folder), "kit": manifest["kit"], "organization": manifest.get("organization"),
              "version": release.get("version"), "date": release.get("date")}
@@ -556,12 +547,13 @@ def _kit_change(name: str, old: _Kit | None, new: _Kit | None) -> KitChange | No
 def compare(old_folder: Path, new_folder: Path) -> Difference:
     """The difference between two release folders, two kit folders, or a release and one of its
     kits (then only that kit is compared). OutputError when a folder is not one mdegen wrote."""
-    old_kit, new_kit = _manifest_kit(old_folder), _manifest_kit(new_folder)
+    old_manifest, new_manifest = _folder_manifest(old_folder), _folder_manifest(new_folder)
+    old_kit, new_kit = old_manifest["kit"], new_manifest["kit"]
     if old_kit != "release" and new_kit != "release" and old_kit != new_kit:
         raise OutputError(f"{old_folder} is the {old_kit} kit and {new_folder} the {new_kit} kit: compare two "
                           "releases, or two folders of one kit")
     only = next((k for k in (old_kit, new_kit) if k != "release"), None)
-    old, new = _read_side(old_folder, only), _read_side(new_folder, only)
+    old, new = _read_side(old_folder, old_manifest, only), _read_side(new_folder, new_manifest, only)
     kits = []
     for name in list(old.kits) + [k for k in new.kits if k not in old.kits]:
         found = _kit_change(name, old.kits.get(name), new.kits.get(name))
@@ -571,12 +563,12 @@ def compare(old_folder: Path, new_folder: Path) -> Difference:
     return Difference(old.about, new.about, _config_changes(old, new), kits, top)
 
 
-def _manifest_kit(folder: Path) -> str:
+def _folder_manifest(folder: Path) -> dict:
     if not folder.exists():
         raise OutputError(f"{folder}: no such folder")
     if not folder.is_dir():
         raise OutputError(f"{folder}: is a file; give the release's (or kit's) folder, not a zip or a file in it")
-    return _manifest(folder)["kit"]
+    return _manifest(folder)
 
 
 # --- text ------------------------------------------------------------------------------------------

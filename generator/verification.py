@@ -9,6 +9,7 @@ part of that contract: add new ones, never rename or renumber one.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from generator import offboarding, payload_scripts, payloads, policy, prerequisites
@@ -264,8 +265,6 @@ _TYPES = {"object": dict, "array": list, "string": str}
 def result_problems(doc: object, schema: dict | None = None, where: str = "") -> list[str]:
     """What keeps ``doc`` from being a result of RESULT_SCHEMA (empty: it is one), each naming the
     place ("checks[3].status: ..."). Implements exactly SCHEMA_KEYWORDS."""
-    import re
-
     schema = RESULT_SCHEMA if schema is None else schema
     at = where or "the result"
     kind = schema.get("type")

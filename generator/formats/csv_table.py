@@ -26,9 +26,9 @@ def _hidden(ch: str) -> bool:
     """A character that is invisible, reorders the text around it, breaks a line, cannot be
     encoded (a lone surrogate) or may not stand in XML (U+FFFE, U+FFFF)."""
     o = ord(ch)
-    return (o < 0x20 or 0x7F <= o <= 0x9F or 0xD800 <= o <= 0xDFFF or o in (0xFFFE, 0xFFFF, 0x2028, 0x2029)
+    return (o < 0x20 or 0x7F <= o <= 0x9F or 0xD800 <= o <= 0xDFFF or o in (0x2028, 0x2029)
             or 0x202A <= o <= 0x202E or 0x2066 <= o <= 0x2069 or 0x200B <= o <= 0x200F or 0xFDD0 <= o <= 0xFDEF
-            or (o & 0xFFFE) == 0xFFFE)
+            or (o & 0xFFFE) == 0xFFFE)         # the noncharacters U+xxFFFE and U+xxFFFF of every plane
 
 
 def visible(text: str) -> str:
