@@ -93,6 +93,11 @@ from generator.portal import (ONBOARDING_VALUE, PORTAL_ONBOARDING_PATH, BlobFact
 
 DEFENDERDT_NAME = "DefenderDT.exe"
 DEFENDERDT_ONBOARDING_NAME = "WindowsDefenderATP.onboarding"
+
+
+def offboarding_file_name(expiration: dt.datetime | None) -> str:
+    """What a kit calls an .offboarding file it hosts: the portal's name, with the UTC date it expires."""
+    return f"WindowsDefenderATP_valid_until_{expiration:%Y-%m-%d}.offboarding" if expiration else "WindowsDefenderATP.offboarding"
 UNIFIED_MSI_NAME = "md4ws.msi"
 UNIFIED_SCRIPT_NAME = "install.ps1"
 MMA_SETUP_NAMES = ("MMASetup-AMD64.exe", "MMASetup-i386.exe")

@@ -37,8 +37,7 @@ def defenderdt_parts(agent_files: dict):
     off = agent_files["defenderdt_offboarding"]
     until = off.blob.expiration if off.blob is not None else None
     tool = _hosted(agent_files, "defenderdt", agents.DEFENDERDT_NAME)
-    name = (f"WindowsDefenderATP_valid_until_{until:%Y-%m-%d}.offboarding" if until else "WindowsDefenderATP.offboarding")
-    return tool, payloads.HostedFile(name, off.data), until
+    return tool, payloads.HostedFile(agents.offboarding_file_name(until), off.data), until
 
 
 def unified_parts(agent_files: dict, portal_offboarding, offboarding_payload: payloads.Payload) -> tuple[payloads.HostedFile, ...]:
