@@ -275,6 +275,16 @@ DEFAULT_TARGET_NAME = "Servers"
 ServerRelease = Literal[tuple(r.key for r in releases.RELEASES)]  # type: ignore[valid-type]
 
 
+def policy_route_serves(os: list[str], agent: str | None) -> bool:
+    """Whether ConfigMgr's Defender for Endpoint policy onboards these releases with this agent: 2019
+    and later by themselves; 2012 R2 and 2016 through the client setting that installs the unified
+    agent (sccm.md section 3.4). Not 2008 R2, DefenderDT or the Microsoft Monitoring Agent."""
+    chosen = releases.canonical(os)
+    if agent is None:
+        return all(not r.agents for r in chosen)
+    return agent == releases.UNIFIED
+
+
 class Target(StrictModel):
     """A group of servers with its own GPO and WMI filter."""
 
@@ -289,6 +299,11 @@ class Target(StrictModel):
                                   "(the Defender deployment tool), unified (md4ws.msi with install.ps1; 2012r2 and 2016 "
                                   "only) or mma (the retired Microsoft Monitoring Agent, for old estates).")
     settings: Settings = Field(default_factory=Settings, description="Overrides of the top-level settings for this target.")
+    sccm_route: Literal["package", "policy"] | None = Field(
+        default=None, description="How `mdegen sccm-package` onboards this target, overriding sccm.route: package "
+                                  "(a package and program run the onboarding payload) or policy (a Microsoft Defender "
+                                  "for Endpoint policy from packages.configmgr_onboarding; 2012r2 and 2016 with the "
+                                  "unified agent, 2019 and later).")
 
     @field_validator("os", mode="before")
     @classmethod
@@ -333,6 +348,14 @@ class Target(StrictModel):
         if wrong:
             raise ValueError(f"{v} does not onboard {', '.join(wrong)}: use "
                              + " or ".join(a for a in releases.AGENTS if all(a in r.agents for r in chosen)))
+        return v
+
+    @field_validator("sccm_route")
+    @classmethod
+    def _sccm_route(cls, v: str | None, info: ValidationInfo) -> str | None:
+        if v == "policy" and info.data.get("os") and not policy_route_serves(info.data["os"], info.data.get("agent")):
+            raise ValueError("policy: the Configuration Manager Defender for Endpoint policy onboards 2012r2 and 2016 "
+                             "with the unified agent and 2019 and later only; use package for this target")
         return v
 
     def builds(self) -> tuple[str, ...]:
@@ -480,6 +503,16 @@ class Downlevel(StrictModel):
 # --- The whole file -----------------------------------------------------------------------------
 
 
+class Sccm(StrictModel):
+    """Settings of `mdegen sccm-package`."""
+
+    route: Literal["auto", "package", "policy"] = Field(
+        default="auto", description="auto: the Microsoft Defender for Endpoint policy (current branch) for each target "
+        "it can onboard when packages.configmgr_onboarding is given and passive mode is not on, else the package; "
+        "package: a package and program for every target (sites older than 2207, System Center 2012 R2); policy: the "
+        "policy for every target (refused for a target it cannot onboard). A target's sccm_route overrides it.")
+
+
 class Config(StrictModel):
     """mdegen.yaml, version 1."""
 
@@ -497,6 +530,8 @@ class Config(StrictModel):
                                          "and WMI filter; when absent, one target 'Servers' covers 2019, 2022 and 2025 "
                                          "member servers.")
 
+    sccm: Sccm = Field(default_factory=lambda: Sccm(), description="Settings of `mdegen sccm-package`: the route "
+                       "each target onboards by.")
     downlevel: Downlevel | None = Field(default=None, description="The down-level agents' settings: MMA workspace, "
                                         "cloud, proxy, log share (targets with an agent, `mdegen downlevel`).")
     vdi: Vdi | None = Field(default=None, description="VDI pools for `mdegen vdi` (non-persistent machines "

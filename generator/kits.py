@@ -75,11 +75,12 @@ GPO = Kit(
 SCCM = Kit(
     name="sccm",
     command="sccm-package",
-    summary="Write the Configuration Manager kit: packages, programs, collections and compliance checks.",
-    writes="packages/ (source folders with the .sms definitions),\n  compliance/ (discovery scripts), "
+    summary="Write the Configuration Manager kit: packages or Defender for Endpoint policies, collections, compliance checks.",
+    writes="packages/ (source folders with the .sms definitions),\n  policy/ (the portal's .onboarding/.offboarding files), compliance/ (discovery scripts), "
            "New-MdeCmPackage.ps1, HANDOFF.md,\n  manifest.json and SHA256SUMS",
     label="SCCM",
-    packages=("onboarding", "offboarding", *AGENT_PACKAGES, "defenderdt_offboarding"),
+    packages=("onboarding", "offboarding", *AGENT_PACKAGES, "defenderdt_offboarding",
+              "configmgr_onboarding", "configmgr_offboarding"),
     module="generator.builders.sccm",
     audience="Configuration Manager admins",
 )

@@ -12,7 +12,7 @@ import dataclasses
 import datetime as dt
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from dataclasses import field as default_field
 from pathlib import Path
@@ -134,9 +134,10 @@ def missing_ways_off(project: "Project", what: str) -> list[str]:
             for t in project.targets if t.agent is not None and t.offboarding is None]
 
 
-def refuse_agent_targets(project: "Project", kit_label: str) -> None:
-    """Raise ConfigError naming the first down-level target that lacks a file its payload needs."""
-    for t in project.targets:
+def refuse_agent_targets(project: "Project", kit_label: str, targets: Iterable[ResolvedTarget] | None = None) -> None:
+    """Raise ConfigError naming the first down-level target (of ``targets``, default all) that lacks
+    a file its payload needs."""
+    for t in project.targets if targets is None else targets:
         if t.agent is not None and t.onboarding is None:
             missing = [f for f in AGENT_NEEDS[t.agent] if f not in project.agent_files]
             if t.agent == releases.UNIFIED and project.onboarding is None:

@@ -136,3 +136,25 @@ class CmPackage:
     compliance: CmCompliance | None = None
     passive_mode: bool | None = None
     notes: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class CmAtpPolicy:
+    """A Microsoft Defender for Endpoint policy of a current-branch site (Assets and Compliance >
+    Endpoint Protection > Microsoft Defender ATP Policies), made from the portal's .onboarding or
+    .offboarding file. An onboarding policy carries its target's collection and compliance baseline
+    (as an onboarding package does); the offboarding policy has neither and is never deployed."""
+
+    role: Literal["onboarding", "offboarding"]
+    target_name: str | None
+    name: str                        # the policy's name in the console
+    description: str                 # what it is for; the script appends its fingerprint
+    file_name: str                   # the .onboarding / .offboarding file in the kit's policy/ folder
+    data: bytes
+    sample_sharing: Literal["All", "None"] | None = None           # None: the site's default
+    telemetry: Literal["Normal", "Expedited"] | None = None        # None: the site's default
+    collection: CmCollection | None = None
+    compliance: CmCompliance | None = None
+    # 2012 R2 / 2016: the client setting that must pick the unified agent for the policy to onboard them
+    client_setting: str | None = None
+    notes: tuple[str, ...] = field(default=())

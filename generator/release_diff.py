@@ -9,7 +9,8 @@ Two levels, because a change request is reviewed at both:
 * **kits**: what that does to each kit, decoded from the artifacts themselves: per GPO the policy
   values of registry.pol (ASR rules by name and mode), the immediate task's command and the
   account it runs as, startup scripts, the WMI filter it gets; per WMI filter its query; per SCCM
-  package its programs' command lines and the hash of every source file, per collection its query;
+  package its programs' command lines and the hash of every source file, per Defender for Endpoint
+  policy its file's hash and its settings, per collection its query;
   per other folder (the share, a down-level target's files) the hash of every file. Files no
   object reads (handoffs, the scripts' code) are listed by path when their bytes differ.
 
@@ -42,8 +43,8 @@ _BOOKKEEPING = {MANIFEST_NAME, SUMS_NAME, GITATTRIBUTES_NAME}
 # Config keys that name the release (shown in the header); the packages' facts come from the manifest.
 _NOT_SETTINGS = {"version", "release"}
 # The order objects are listed in, as an admin imports them.
-_KIND_ORDER = {kind: n for n, kind in enumerate(("GPO", "WMI filter", "SCCM package", "collection",
-                                                  "configuration baseline", "folder"))}
+_KIND_ORDER = {kind: n for n, kind in enumerate(("GPO", "WMI filter", "SCCM package", "Defender for Endpoint policy",
+                                                  "collection", "configuration baseline", "folder"))}
 
 
 @dataclass(frozen=True)
@@ -310,19 +311,42 @@ def _sccm_objects(folder: Path, files: dict[str, str], records: list[dict]):
                     if key not in _SMS_LABELS:
                         obj.put(f"{where} {key}", str(value), path)
         yield obj
-        collection = record.get("Collection")
-        if isinstance(collection, dict):
-            c = _Object("collection", str(collection.get("Name", "")), record.get("TargetName"))
-            c.put("query", str(collection.get("Query", "")), CM_SCRIPT)
-            c.put("deploys", obj.name, CM_SCRIPT)
-            yield c
-        compliance = record.get("Compliance")
-        if isinstance(compliance, dict):
-            b = _Object("configuration baseline", str(compliance.get("BaselineName", "")), record.get("TargetName"))
-            settings = [str(x.get("Name", "")) for x in compliance.get("Settings") or [] if isinstance(x, dict)]
-            b.put("configuration item", str(compliance.get("CiName", "")), CM_SCRIPT)
-            b.put("settings", "; ".join(settings), CM_SCRIPT)
-            yield b
+        yield from _collection_and_baseline(record, obj.name)
+
+
+def _sccm_policies(files: dict[str, str], records: list[dict]):
+    """The kit's Defender for Endpoint policies (the policy route), from the script's data section:
+    the file each is made from (its hash in the kit), its settings, and its collection and baseline."""
+    from generator.builders.cm_script import POLICY_FOLDER
+
+    for record in (r for r in records if isinstance(r, dict)):
+        obj = _Object("Defender for Endpoint policy", str(record.get("Name", "")), record.get("TargetName"))
+        path = f"{POLICY_FOLDER}/{record.get('File', '')}"
+        obj.paths.add(path)
+        obj.put("type", str(record.get("Role", "")), CM_SCRIPT)
+        obj.put(f"file {record.get('File', '')}", f"sha256 {files.get(path, 'missing from the kit')}", path)
+        for key, label in (("SampleSharing", "sample sharing"), ("Telemetry", "telemetry reporting")):
+            if record.get(key) is not None:
+                obj.put(label, str(record[key]), CM_SCRIPT)
+        yield obj
+        yield from _collection_and_baseline(record, obj.name)
+
+
+def _collection_and_baseline(record: dict, deployed: str):
+    """The collection a package or policy record is deployed to, and its compliance baseline."""
+    collection = record.get("Collection")
+    if isinstance(collection, dict):
+        c = _Object("collection", str(collection.get("Name", "")), record.get("TargetName"))
+        c.put("query", str(collection.get("Query", "")), CM_SCRIPT)
+        c.put("deploys", deployed, CM_SCRIPT)
+        yield c
+    compliance = record.get("Compliance")
+    if isinstance(compliance, dict):
+        b = _Object("configuration baseline", str(compliance.get("BaselineName", "")), record.get("TargetName"))
+        settings = [str(x.get("Name", "")) for x in compliance.get("Settings") or [] if isinstance(x, dict)]
+        b.put("configuration item", str(compliance.get("CiName", "")), CM_SCRIPT)
+        b.put("settings", "; ".join(settings), CM_SCRIPT)
+        yield b
 
 
 def _script_data(folder: Path, name: str, files: dict[str, str]) -> dict:
@@ -333,7 +357,7 @@ def _script_data(folder: Path, name: str, files: dict[str, str]) -> dict:
     if name not in files:
         return {}
     try:
-        return ps_data.loads(_read(folder, name).decode("utf-8-sig"), ["Gpos", "WmiFilters", "Packages"])
+        return ps_data.loads(_read(folder, name).decode("utf-8-sig"), ["Gpos", "WmiFilters", "Packages", "Policies"])
     except (MdegenError, ValueError) as exc:
         raise OutputError(f"{folder / name}: its data section does not read ({exc}); the kit is not as mdegen "
                           "wrote it: `mdegen verify` shows what changed") from None
@@ -352,8 +376,10 @@ def _read_kit(folder: Path, kit: str, target_stems: dict[str, str]) -> _Kit:
         objects += _wmi_objects(folder, files, filter_targets)
         apart |= {"GPOs", "WmiFilters"}
     if kit == "sccm":
-        objects += _sccm_objects(folder, files, _script_data(folder, CM_SCRIPT, files).get("Packages") or [])
-        apart.add("packages")
+        data = _script_data(folder, CM_SCRIPT, files)
+        objects += _sccm_objects(folder, files, data.get("Packages") or [])
+        objects += _sccm_policies(files, data.get("Policies") or [])
+        apart |= {"packages", "policy"}
     per_target = kit in ("downlevel", "offboard")      # the kits with one folder per target
     for top in sorted({PurePosixPath(p).parts[0] for p in files if len(PurePosixPath(p).parts) > 1} - apart):
         obj = _Object("folder", f"{top}/", target_stems.get(top) if per_target else None)

@@ -56,7 +56,10 @@ def _make(entry: dict) -> bytes:
                    "defenderdt_offboarding": lambda: synthetic.fake_defenderdt_offboarding(
                        expires=dt.datetime.fromisoformat(entry["expires"])),
                    "unified_msi": synthetic.fake_msi, "unified_script": synthetic.fake_install_ps1,
-                   "mma_setup": lambda: synthetic.fake_pe("MMASetup-AMD64.exe", signed=True)}
+                   "mma_setup": lambda: synthetic.fake_pe("MMASetup-AMD64.exe", signed=True),
+                   "configmgr_onboarding_zip": synthetic.configmgr_onboarding_zip,
+                   "configmgr_offboarding_zip": lambda: synthetic.configmgr_offboarding_zip(
+                       expires=dt.datetime.fromisoformat(entry["expires"]))}
     if kind in agent_files:
         return agent_files[kind]()
     raise ValueError(f"unknown package maker {kind!r}")

@@ -25,13 +25,14 @@ from generator.builders.cm_script import (
     SCRIPT_NAME,
     discovery_settings,
     passive_mode_script,
+    policy_fingerprint,
     render_cm_script,
     render_discovery_scripts,
 )
 from generator.config import Target
 from generator.escaping import PS_SINGLE_QUOTES, ps_single_quoted, ps_unquote_single
 from generator.project import resolve_target
-from generator.records import CmCollection, CmCompliance, CmPackage, CmProgram
+from generator.records import CmAtpPolicy, CmCollection, CmCompliance, CmPackage, CmProgram
 from generator.targeting import cm_collection_wql
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "cm-script"
@@ -86,6 +87,29 @@ PACKAGES = [
     ),
 ]
 
+# Defender for Endpoint policies (the policy route): one onboarding policy with its collection and
+# baseline, and the offboarding policy, with values as awkward as the packages'.
+POLICIES = [
+    CmAtpPolicy(
+        role="onboarding", target_name="DCs & \u2018Tier 0\u2019", name="MDE Policy O'Hara & $dc `n 100%",
+        description='Onboards domain controllers; "never" <b> $env:X \u2019z\u2019',
+        file_name="WindowsDefenderATP.onboarding", data=b'{"body":"fake"}', sample_sharing="None", telemetry="Expedited",
+        collection=CmCollection(
+            name="MDE - DCs \u2019$(whoami)\u2019 & co", comment="Domain controllers $x `n 50% <b> \"q\"",
+            rule_name="MDE - DCs ($ & ')", query=cm_collection_wql(resolve_target(Target(name="T", os=["2019"])))),
+        compliance=CmCompliance(
+            ci_name="MDE onboarding state DCs & 'x'", baseline_name="MDE baseline DCs \u2019$y\u2019 100%",
+            description="Monitors OnboardingState = 1 on DCs; `n $env:X <b> \"q\"", settings=discovery_settings(None)),
+        client_setting=None,
+        notes=("Policy note: check 'client settings' & $env:X `n 100% <b>",),
+    ),
+    CmAtpPolicy(
+        role="offboarding", target_name=None, name="MDE Offboarding policy \u2019$(Remove-Item D:\\)\u2019",
+        description="OFFBOARDS; never deploy where onboarding is deployed `$x <y> 100%",
+        file_name="WindowsDefenderATP_valid_until_2026-11-08.offboarding", data=b'{"body":"fake off"}',
+    ),
+]
+
 STRING_FIELDS = ("target_name", "folder", "name", "version", "publisher", "language", "comment")
 DANGEROUS = sorted({
     ORGANIZATION, RELEASE,
@@ -94,6 +118,9 @@ DANGEROUS = sorted({
     *(v for p in PACKAGES if p.collection for v in (p.collection.name, p.collection.comment, p.collection.rule_name, p.collection.query)),
     *(v for p in PACKAGES if p.compliance for v in (p.compliance.ci_name, p.compliance.baseline_name, p.compliance.description)),
     *(n for p in PACKAGES for n in p.notes),
+    *(v for p in POLICIES for v in (p.target_name, p.name, f"{p.description} {policy_fingerprint(p)}", *p.notes) if v),
+    *(v for p in POLICIES if p.collection for v in (p.collection.name, p.collection.comment, p.collection.rule_name)),
+    *(v for p in POLICIES if p.compliance for v in (p.compliance.ci_name, p.compliance.baseline_name, p.compliance.description)),
 } - {"Microsoft"})
 
 # Cmdlets that change the site; each must sit inside `if ($PSCmdlet.ShouldProcess(...))`. The
@@ -107,6 +134,7 @@ EXPECTED_MUTATING = {
     "set-cmconfigurationitem", "add-cmcompliancesettingscript", "set-cmcompliancesettingscript", "new-cmbaseline",
     "set-cmbaseline", "new-cmbaselinedeployment", "new-cmapplication", "new-cmdetectionclauseregistrykeyvalue",
     "add-cmscriptdeploymenttype", "set-cmscriptdeploymenttype", "new-cmapplicationdeployment",
+    "new-cmadvancedthreatprotectionpolicy", "set-cmadvancedthreatprotectionpolicy", "new-cmconfigurationpolicydeployment",
 }
 # Deprecated or renamed cmdlets and enum values (shared/reference/sccm.md, "Deprecated/renamed").
 DENY = ["Start-CMPackageDeployment", "Start-CMBaselineDeployment", "Start-CMApplicationDeployment",
@@ -114,9 +142,9 @@ DENY = ["Start-CMPackageDeployment", "Start-CMBaselineDeployment", "Start-CMAppl
         "WhereOrNotUserLoggedOn", "-SuppressProgramNotifications", "Get-WmiObject"]
 
 
-def _render(packages=PACKAGES, **overrides) -> bytes:
+def _render(packages=PACKAGES, policies=POLICIES, **overrides) -> bytes:
     kwargs = {"organization": ORGANIZATION, "release": RELEASE, **overrides}
-    return render_cm_script(packages, **kwargs)
+    return render_cm_script(packages, policies, **kwargs)
 
 
 @pytest.fixture(scope="module")
@@ -290,7 +318,7 @@ def test_values_sit_in_the_data_block(script: bytes, discovery: dict[str, bytes]
         if name in block:
             digest = hashlib.sha256(data[len(BOM):]).hexdigest().upper()
             assert f"File     = '{name}'\r\n                    Sha256   = '{digest}'\r\n" in block
-    assert block.count(f"Expected = '{COMPLIANT}'") == 3
+    assert block.count(f"Expected = '{COMPLIANT}'") == 4          # three package settings, one policy's
     # What the Application's detection checks: passive mode only where the package sets it.
     assert re.findall(r"\r\n        PassiveMode    = ([^\r\n]*)\r\n", block) == ["$null", "1", "$null"]
     assert re.findall(r"\r\n        Detection      = ([^\r\n]*)\r\n", block) == [
@@ -454,9 +482,9 @@ def test_collection_rule_is_never_replaced(script: bytes) -> None:
 
 def test_nothing_deployed_without_deploy_and_offboarding_never(script: bytes) -> None:
     text = script.decode("utf-8-sig")
-    assert text.count("elseif (-not $Deploy) {") == 3               # program, baseline, application
-    assert "if ($p.Role -eq 'onboarding' -and $null -ne $p.Collection) {" in text
-    assert "if ($CreateApplication -and $p.Role -eq 'onboarding') {" in text
+    assert text.count("elseif (-not $Deploy) {") == 4               # program, baseline, application, policy
+    assert "if ($p.Route -eq 'package' -and $p.Role -eq 'onboarding' -and $null -ne $p.Collection) {" in text
+    assert "if ($p.Route -eq 'package' -and $CreateApplication -and $p.Role -eq 'onboarding') {" in text
     assert "Offboarding package ''{0}'' is never deployed by this script. Never deploy it to a collection where" in text
     # Every deployment cmdlet sits in a block that onboarding packages only reach.
     root, data = pwsh_syntax.tree(script)
@@ -530,7 +558,6 @@ def _replace(i: int, **kw) -> list[CmPackage]:
 
 
 @pytest.mark.parametrize("packages, message", [
-    ([], "packages: the kit has no package"),
     (_replace(0, name="two\nlines"), "packages[0].name: contains a line feed"),
     (_replace(0, name="x" * 51), "packages[0].name: is 51 characters long; Configuration Manager allows 50"),
     (_replace(1, name=PACKAGES[0].name.upper()), "packages[1]: package name"),
@@ -563,6 +590,33 @@ def test_renderer_refuses_bad_records(packages, message) -> None:
         _render(packages)
 
 
+def _policy(i: int, **changes) -> list[CmAtpPolicy]:
+    return [dataclasses.replace(p, **changes) if j == i else p for j, p in enumerate(POLICIES)]
+
+
+@pytest.mark.parametrize("packages, policies, message", [
+    ([], [], "packages: the kit has no package and no policy"),
+    (PACKAGES, _policy(0, role="both"), "policies[0].role"),
+    (PACKAGES, _policy(0, name="two\nlines"), "policies[0].name: contains a line feed"),
+    (PACKAGES, _policy(1, name=POLICIES[0].name.upper()), "policies[1]: policy name"),
+    (PACKAGES, _policy(0, collection=None), "policies[0].collection: an onboarding policy needs the collection"),
+    (PACKAGES, _policy(1, collection=POLICIES[0].collection), "policies[1].collection: the offboarding policy gets no"),
+    (PACKAGES, _policy(0, collection=PACKAGES[0].collection), "policies[0]: collection name"),
+    (PACKAGES, _policy(0, compliance=PACKAGES[0].compliance), "policies[0]: configuration item name"),
+    (PACKAGES, _policy(0, file_name="WindowsDefenderATP.offboarding"), "policies[0].file_name: "),
+    (PACKAGES, _policy(0, file_name="..\\x.onboarding"), "policies[0].file_name: "),
+    (PACKAGES, _policy(0, data=b""), "policies[0].data: the policy's file is empty"),
+    (PACKAGES, _policy(0, sample_sharing="Some"), "policies[0].sample_sharing: 'Some' is not one of All, None"),
+    (PACKAGES, _policy(0, telemetry=None), "policies[0].telemetry: None is not one of Normal, Expedited"),
+    (PACKAGES, _policy(1, telemetry="Normal"), "policies[1].telemetry: 'Normal' is not one of Normal, Expedited (an offboarding policy has none)"),
+    (PACKAGES, _policy(0, description="x" * 600), "policies[0].description: is "),
+    ([], _policy(0, notes=("a\u202eb",)), "policies[0].notes[0]: contains an invisible bidirectional-text control"),
+])
+def test_renderer_refuses_bad_policies(packages, policies, message) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        _render(packages, policies)
+
+
 def test_renderer_refuses_control_characters_in_organization() -> None:
     with pytest.raises(ValueError, match=r"^organization: contains an invisible bidirectional-text control \(U\+202E\)"):
         _render(organization="Contoso\u202e")
@@ -571,3 +625,58 @@ def test_renderer_refuses_control_characters_in_organization() -> None:
 def test_render_discovery_refuses_non_booleans() -> None:
     with pytest.raises(ValueError, match="passive_modes"):
         render_discovery_scripts([1])
+
+
+# --- the policy route -------------------------------------------------------------------------
+
+def test_policies_sit_in_their_own_data_block(script: bytes) -> None:
+    text = script.decode("utf-8-sig")
+    block = text[text.index("$Policies = @("):text.index("$KitObjects = @($Packages) + @($Policies)")]
+    on, off = POLICIES
+    assert f"        Name          = {ps_single_quoted(on.name)}\r\n" in block
+    assert f"        Description   = {ps_single_quoted(on.description + ' ' + policy_fingerprint(on))}\r\n" in block
+    assert "        SampleSharing = 'None'\r\n        Telemetry     = 'Expedited'\r\n" in block
+    assert f"        Sha256        = '{hashlib.sha256(on.data).hexdigest().upper()}'\r\n" in block
+    # The offboarding policy has no settings, no collection and no baseline.
+    assert block.count("        SampleSharing = $null\r\n        Telemetry     = $null\r\n") == 1
+    assert block.count("        Collection    = $null\r\n") == 1 and block.count("        Compliance    = $null\r\n") == 1
+    assert policy_fingerprint(on) == f"[sample sharing None, reporting Expedited, file SHA-256 {hashlib.sha256(on.data).hexdigest().upper()[:16]}]"
+    assert policy_fingerprint(off).startswith("[file SHA-256 ")
+
+
+def test_a_changed_policy_file_or_setting_changes_the_fingerprint() -> None:
+    on = POLICIES[0]
+    others = {policy_fingerprint(dataclasses.replace(on, data=b"other")),
+              policy_fingerprint(dataclasses.replace(on, sample_sharing="All")),
+              policy_fingerprint(dataclasses.replace(on, telemetry="Normal"))}
+    assert policy_fingerprint(on) not in others and len(others) == 3
+
+
+def test_the_offboarding_policy_is_created_only_when_asked_and_never_deployed(script: bytes) -> None:
+    text = script.decode("utf-8-sig")
+    assert "[switch] $CreateOffboardingPolicy" in text
+    assert "if ($p.Role -eq 'offboarding' -and -not $CreateOffboardingPolicy) {" in text
+    root, data = pwsh_syntax.tree(script)
+    deploys = [n for name, _, n in _commands(script) if name == "new-cmconfigurationpolicydeployment"]
+    assert len(deploys) == 1
+    guards, m = [], deploys[0]
+    while m.parent is not None:
+        if m.type == "statement_block" and m.parent.type in ("if_statement", "elseif_clause"):
+            guards.append(data[next(c for c in m.parent.children if c.type == "pipeline").start_byte:m.start_byte].decode())
+        m = m.parent
+    assert any(g.startswith("$p.Role -eq 'onboarding'") for g in guards)
+    assert any(g.startswith("$p.Route -eq 'policy'") for g in guards)
+    # Before it deploys, the script looks for the offboarding policy's and the package route's
+    # deployments to the same collection, and stops when one exists.
+    assert "Reason ('The offboarding policy ''{0}'' is deployed to this collection.'" in text
+    assert "Reason ('The package ''{0}'' ({1}, the package route) is deployed to this collection.'" in text
+
+
+def test_without_packages_the_script_needs_no_share() -> None:
+    text = _render([], POLICIES).decode("utf-8-sig")
+    assert "[Parameter(Mandatory = $true)]\r\n    [ValidatePattern('^\\\\\\\\[^\\\\]+\\\\[^\\\\]+')]" not in text
+    assert "    [string] $SourcePath = '',\r\n" in text and "    [string] $DistributionPointGroup = '',\r\n" in text
+    assert "$Packages = @(\r\n)\r\n" in text
+    assert " -SourcePath <UNC>" not in text
+    with_packages = _render(PACKAGES, []).decode("utf-8-sig")
+    assert "    [string] $SourcePath,\r\n" in with_packages and "CreateOffboardingPolicy" not in with_packages

@@ -79,17 +79,27 @@ def test_a_damaged_file_is_refused_naming_it(damage, tmp_path):
                                                  org_id=OTHER_ORG),
      f"the ConfigMgr offboarding file is of organisation {OTHER_ORG}"),
 ])
-def test_an_expired_or_foreign_offboarding_file_is_refused_by_validate(make, message, tmp_path, capsys):
+def test_an_expired_or_foreign_offboarding_file_exits_2_and_writes_nothing(make, message, tmp_path, capsys):
     assert cli.main(["init", "--example", str(tmp_path / "ex"), "--force"]) == 0
     config = tmp_path / "ex" / "mdegen.yaml"
+    out = tmp_path / "out"
+    assert cli.main(["sccm-package", "-c", str(config), "-o", str(out)]) == 0
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     target = config.parent / "packages" / "configmgr" / "WindowsDefenderATPOffboardingPackage_valid_until_2099-12-31.zip"
     target.write_bytes(make())
     capsys.readouterr()
     assert cli.main(["validate", "-c", str(config)]) == 2
     err = capsys.readouterr().err
     assert "packages.configmgr_offboarding" in err and message in err
-    # No kit deploys the file yet, so it stops none: the GPO kit builds.
-    assert cli.main(["gpo", "-c", str(config), "-o", str(tmp_path / "out")]) == 0
+    # The SCCM kit makes the offboarding policy from it: it refuses the same way, and the previous
+    # output stays as it was, byte for byte; a new output folder is not even created.
+    assert cli.main(["sccm-package", "-c", str(config), "-o", str(out), "--force"]) == 2
+    assert message in capsys.readouterr().err
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert cli.main(["sccm-package", "-c", str(config), "-o", str(tmp_path / "new")]) == 2
+    assert not (tmp_path / "new").exists()
+    # A kit that does not deploy the file is not stopped by it: the GPO kit builds.
+    assert cli.main(["gpo", "-c", str(config), "-o", str(tmp_path / "gpo")]) == 0
 
 
 def test_a_foreign_onboarding_file_exits_2(tmp_path, capsys):
@@ -102,13 +112,13 @@ def test_a_foreign_onboarding_file_exits_2(tmp_path, capsys):
     assert f"the ConfigMgr onboarding file is of organisation {OTHER_ORG}" in capsys.readouterr().err
 
 
-def test_an_expired_onboarding_file_is_refused_and_a_good_pair_is_named_as_not_deployed(tmp_path, capsys):
+def test_an_expired_onboarding_file_is_refused_and_a_good_pair_is_used_by_the_sccm_kit(tmp_path, capsys):
     assert cli.main(["init", "--example", str(tmp_path / "ex"), "--force"]) == 0
     config = tmp_path / "ex" / "mdegen.yaml"
     capsys.readouterr()
     assert cli.main(["validate", "-c", str(config)]) == 0
     err = capsys.readouterr().err
-    assert "packages.configmgr_onboarding is read and checked, but no kit of this mdegen deploys it yet" in err
+    assert "configmgr" not in err                       # the SCCM kit deploys them: no "not used" warning
     (config.parent / "packages" / "configmgr" / "WindowsDefenderATPOnboardingPackage.zip").write_bytes(
         synthetic.configmgr_onboarding_zip(expires=dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)))
     assert cli.main(["validate", "-c", str(config)]) == 2

@@ -77,8 +77,12 @@ def test_one_setting_one_target_one_package_are_exactly_three_changes(releases, 
     (wmi,) = [o for (kind, _), o in gpo.items() if kind == "WMI filter"]
     assert wmi["status"] == "added" and "ProductType = 2" in _items(wmi)["query"][1]
     sccm = _objects(doc, "sccm")
-    script = _items(sccm[("SCCM package", "MDE Onboarding - Servers")])["source WindowsDefenderATPOnboardingScript.cmd"]
+    script = _items(sccm[("SCCM package", "MDE Onboarding - Server 2012 R2 and 2016")])[
+        "source WindowsDefenderATPOnboardingScript.cmd"]
     assert script[0] != script[1]
+    # The 2019-and-later servers are on the policy route: the setting is the policy's sample sharing,
+    # and the portal's onboarding script is no part of it (the policy is made from its own file).
+    assert _items(sccm[("Defender for Endpoint policy", "MDE Onboarding - Servers")]) == {"sample sharing": ("All", "None")}
     assert {o["kind"] for o in sccm.values() if o["target"] == "Domain controllers"} == {
         "SCCM package", "collection", "configuration baseline"}
     # Nothing is reported of a target that did not change but through the package or the setting.
@@ -206,10 +210,15 @@ def test_a_change_no_reviewed_field_shows_is_named_as_a_file(releases, tmp_path,
 
     sccm = tmp_path / "sccm"
     shutil.copytree(old / "sccm", sccm)
-    sms = sccm / "packages/MDE-Onboarding-Servers/MDE-Onboarding-Servers.sms"
+    sms = sccm / "packages/MDE-Onboarding-Server-2008-R2/MDE-Onboarding-Server-2008-R2.sms"
     sms.write_bytes(sms.read_bytes().replace(b"CanRunWhen=AnyUserStatus", b"CanRunWhen=UserLoggedOn"))
-    package = _objects(_diff_json(capsys, old / "sccm", sccm), "sccm")[("SCCM package", "MDE Onboarding - Servers")]
+    (sccm / "policy/WindowsDefenderATP.onboarding").write_bytes(b"{}")
+    objects = _objects(_diff_json(capsys, old / "sccm", sccm), "sccm")
+    package = objects[("SCCM package", "MDE Onboarding - Server 2008 R2")]
     assert _items(package) == {"program 'Onboard' CanRunWhen": ("AnyUserStatus", "UserLoggedOn")}
+    # A policy's file is read by its hash: a changed byte shows on the policy made from it.
+    policy = _items(objects[("Defender for Endpoint policy", "MDE Onboarding - Servers")])
+    assert list(policy) == ["file WindowsDefenderATP.onboarding"] and policy["file WindowsDefenderATP.onboarding"][1].startswith("sha256 ")
 
 
 def test_a_comment_in_the_config_is_a_difference(releases, tmp_path, capsys):

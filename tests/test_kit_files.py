@@ -40,6 +40,15 @@ def test_golden_kits_exist():
             assert (scenario.name, kit.name) in found or (scenario / f"{kit.name}.error").is_file()
 
 
+def test_golden_kits_hold_no_stale_file():
+    """A golden kit folder holds what its FILES.txt lists and nothing else: --force-regen rewrites
+    the files a kit writes, so one it no longer writes would linger, still checked by the oracles."""
+    for listing in scenarios.ROOT.glob("*/*/FILES.txt"):
+        listed = set(listing.read_text(encoding="utf-8").split()) | {"FILES.txt"}
+        present = {p.relative_to(listing.parent).as_posix() for p in listing.parent.rglob("*") if p.is_file()}
+        assert present <= listed, f"{listing.parent}: {sorted(present - listed)} are no longer written; delete them"
+
+
 @pytest.mark.parametrize("path", _of(".ps1"), ids=_ids(_of(".ps1")))
 def test_ps1_parses_and_is_utf8_bom_crlf(path):
     data = path.read_bytes()

@@ -56,13 +56,14 @@ from collections.abc import Callable, Iterable
 from generator.escaping import plain
 from generator.policy import ONBOARDING_STATE, PASSIVE_MODE_KEY, PASSIVE_MODE_VALUE, STATUS_KEY, hklm_path
 from generator.formats import pdf_sms
-from generator.records import CmCollection, CmCompliance, CmPackage
+from generator.records import CmAtpPolicy, CmCollection, CmCompliance, CmPackage
 from generator.templating import render_powershell, text_file
 
 TEMPLATE = "sccm/New-MdeCmPackage.ps1.j2"
 SCRIPT_NAME = "New-MdeCmPackage.ps1"
 COMPLIANCE_FOLDER = "compliance"
 PACKAGES_FOLDER = "packages"
+POLICY_FOLDER = "policy"             # the Defender for Endpoint policies' files, beside the script
 
 # How the admin starts the unsigned script (the SCCM handoff spells the same command).
 START_COMMAND = "powershell.exe -ExecutionPolicy Bypass -File .\\" + SCRIPT_NAME
@@ -79,6 +80,11 @@ _MAX = {"name": pdf_sms.PACKAGE_LIMITS["Name"], "version": pdf_sms.PACKAGE_LIMIT
         "comment": pdf_sms.PACKAGE_LIMITS["Comment"], "program.name": pdf_sms.PROGRAM_LIMITS["Name"],
         "program.command_line": pdf_sms.PROGRAM_LIMITS["CommandLine"], "program.comment": pdf_sms.PROGRAM_LIMITS["Comment"]}
 _MAX_RUN_MINUTES = 720          # "Unknown" in the console; more would collide with maintenance windows
+# A Defender for Endpoint policy's name and description: the console's limits for configuration items
+# (the policy is one), inferred; mdegen's own texts stay well below them.
+_MAX_POLICY_NAME = 256
+_MAX_POLICY_DESCRIPTION = 512
+_POLICY_VALUES = {"sample_sharing": ("All", "None"), "telemetry": ("Normal", "Expedited")}
 
 # Characters Windows does not allow in a file or folder name.
 _BAD_NAME = re.compile(r'[\x00-\x1f"*:<>?|\\/]')
@@ -268,6 +274,7 @@ def _package_record(p: CmPackage, where: str, texts: dict[str, tuple[str, str]])
     if len({f["name"].casefold() for f in files}) != len(files):
         raise ValueError(f"{where}.files: a file name is listed twice")
     return {
+        "route": "package",
         "role": p.role,
         "target_name": None if p.target_name is None else _check(p.target_name, f"{where}.target_name"),
         "folder": _file_name(p.folder, f"{where}.folder"),
@@ -291,6 +298,48 @@ def _package_record(p: CmPackage, where: str, texts: dict[str, tuple[str, str]])
     }
 
 
+def policy_fingerprint(p: CmAtpPolicy) -> str:
+    """What New-MdeCmPackage.ps1 appends to a policy's description, so that a second run tells a
+    current policy (same file, same settings) from one to update: the settings and the file's hash."""
+    settings = "" if p.sample_sharing is None else f"sample sharing {p.sample_sharing}, reporting {p.telemetry}, "
+    return f"[{settings}file SHA-256 {_sha256(p.data)[:16]}]"
+
+
+def _policy_record(p: CmAtpPolicy, where: str, texts: dict[str, tuple[str, str]]) -> dict[str, object]:
+    if p.role not in ("onboarding", "offboarding"):
+        raise ValueError(f"{where}.role: {p.role!r} is neither 'onboarding' nor 'offboarding'")
+    if p.role == "offboarding" and (p.collection is not None or p.compliance is not None):
+        raise ValueError(f"{where}.collection: the offboarding policy gets no collection and no baseline; "
+                         "the script never deploys it (the admin picks the servers to offboard)")
+    if p.role == "onboarding" and p.collection is None:
+        raise ValueError(f"{where}.collection: an onboarding policy needs the collection it is deployed to")
+    suffix = ".onboarding" if p.role == "onboarding" else ".offboarding"
+    if not _file_name(p.file_name, f"{where}.file_name").lower().endswith(suffix):
+        raise ValueError(f"{where}.file_name: {p.file_name!r} is not a {suffix} file")
+    if not isinstance(p.data, bytes) or not p.data:
+        raise ValueError(f"{where}.data: the policy's file is empty or not bytes")
+    for key, allowed in _POLICY_VALUES.items():
+        value = getattr(p, key)
+        if (value is None) != (p.role == "offboarding") or (value is not None and value not in allowed):
+            raise ValueError(f"{where}.{key}: {value!r} is not one of {', '.join(allowed)}"
+                             + (" (an offboarding policy has none)" if p.role == "offboarding" else ""))
+    description = f"{_check(p.description, f'{where}.description')} {policy_fingerprint(p)}".lstrip()
+    return {
+        "route": "policy",
+        "role": p.role,
+        "target_name": None if p.target_name is None else _check(p.target_name, f"{where}.target_name"),
+        "name": _check(p.name, f"{where}.name", max_len=_MAX_POLICY_NAME, required=True),
+        "description": _check(description, f"{where}.description", max_len=_MAX_POLICY_DESCRIPTION),
+        "file": p.file_name,
+        "sha256": _sha256(p.data),
+        "sample_sharing": p.sample_sharing,
+        "telemetry": p.telemetry,
+        "notes": [_check(n, f"{where}.notes[{i}]") for i, n in enumerate(p.notes)],
+        "collection": None if p.collection is None else _collection_record(p.collection, f"{where}.collection"),
+        "compliance": None if p.compliance is None else _compliance_record(p.compliance, f"{where}.compliance", texts),
+    }
+
+
 # Keys of the package records (the template's names) -> the CmPackage fields error messages name.
 _PACKAGE_FIELDS = {"manufacturer": "publisher", "description": "comment", "program_name": "program.name",
                    "command_line": "program.command_line", "program_comment": "program.comment"}
@@ -300,10 +349,12 @@ _SETTING_PARTS = {"name": " name", "file": " file name", "expected": " expected 
 def _field_name(path: str) -> str:
     """A path in the template context (``packages[0].program_name``) as the record field it came
     from (``packages[0].program.name``), the way the other checks name fields."""
-    m = re.fullmatch(r"(packages\[\d+\])\.(\w+)(.*)", path)
+    m = re.fullmatch(r"((packages|policies)\[\d+\])\.(\w+)(.*)", path)
     if m is None:
         return path
-    record, key, rest = m.groups()
+    record, kind, key, rest = m.groups()
+    if kind == "policies":
+        return f"{record}.{'file_name' if key == 'file' else key}{rest}"
     if key == "files":                                   # files[j].name -> files[j]
         return f"{record}.files{rest.removesuffix('.name')}"
     setting = re.fullmatch(r"\.settings(\[\d+\])\.(\w+)", rest) if key == "compliance" else None
@@ -312,38 +363,47 @@ def _field_name(path: str) -> str:
     return f"{record}.{_PACKAGE_FIELDS.get(key, key)}{rest}"
 
 
-def _unique(records: list[dict[str, object]], key: Callable[[dict[str, object]], str | None], what: str) -> None:
-    seen: dict[str, int] = {}
-    for i, r in enumerate(records):
+def _unique(records: list[tuple[str, dict[str, object]]], key: Callable[[dict[str, object]], str | None],
+            what: str) -> None:
+    seen: dict[str, str] = {}
+    for where, r in records:
         value = key(r)
         if value is None:
             continue
         if value.casefold() in seen:
-            raise ValueError(f"packages[{i}]: {what} {value!r} is also used by packages[{seen[value.casefold()]}]; "
+            raise ValueError(f"{where}: {what} {value!r} is also used by {seen[value.casefold()]}; "
                              "the script finds objects by name, so names must be unique")
-        seen[value.casefold()] = i
+        seen[value.casefold()] = where
 
 
-def render_cm_script(packages: list[CmPackage], *, organization: str, release: str) -> bytes:
-    """The bytes of New-MdeCmPackage.ps1 for these packages: UTF-8 with BOM, CRLF, deterministic.
+def render_cm_script(packages: list[CmPackage], policies: list[CmAtpPolicy] = (), *, organization: str,
+                     release: str) -> bytes:
+    """The bytes of New-MdeCmPackage.ps1 for these packages and Defender for Endpoint policies:
+    UTF-8 with BOM, CRLF, deterministic.
 
     Raises ValueError, naming the record and field, for a value the script cannot carry (control
     characters, names too long for ConfigMgr, duplicate names, odd file names, a collection or
-    baseline on the offboarding package).
+    baseline on the offboarding package or policy).
     """
-    if not packages:
-        raise ValueError("packages: the kit has no package")
+    if not packages and not policies:
+        raise ValueError("packages: the kit has no package and no policy")
     texts: dict[str, tuple[str, str]] = {}
     records = [_package_record(p, f"packages[{i}]", texts) for i, p in enumerate(packages)]
-    _unique(records, lambda r: r["name"], "package name")
-    _unique(records, lambda r: r["collection"] and r["collection"]["name"], "collection name")
-    _unique(records, lambda r: r["compliance"] and r["compliance"]["ci_name"], "configuration item name")
-    _unique(records, lambda r: r["compliance"] and r["compliance"]["baseline_name"], "baseline name")
+    policy_records = [_policy_record(p, f"policies[{i}]", texts) for i, p in enumerate(policies)]
+    labelled = [(f"packages[{i}]", r) for i, r in enumerate(records)]
+    both = labelled + [(f"policies[{i}]", r) for i, r in enumerate(policy_records)]
+    _unique(labelled, lambda r: r["name"], "package name")
+    _unique(both[len(labelled):], lambda r: r["name"], "policy name")
+    _unique(both, lambda r: r["collection"] and r["collection"]["name"], "collection name")
+    _unique(both, lambda r: r["compliance"] and r["compliance"]["ci_name"], "configuration item name")
+    _unique(both, lambda r: r["compliance"] and r["compliance"]["baseline_name"], "baseline name")
     context = {
         "organization": _check(organization, "organization"),
         "release": _check(release, "release"),
         "packages": records,
+        "policies": policy_records,
         "start_command": plain(START_COMMAND),
+        "policy_folder": plain(POLICY_FOLDER),
         **_REGISTRY,
     }
     return _script_bytes(render_powershell(TEMPLATE, context, field_name=_field_name))

@@ -14,7 +14,9 @@ Layout under <output>/sccm/:
 
 from __future__ import annotations
 
-from generator import launch, payloads
+from dataclasses import dataclass
+
+from generator import agents, launch, payloads
 from generator import verification
 from generator.artifacts import OutputFile
 from generator.builders.agent_advice import exit_code_rows, payload_title
@@ -22,6 +24,7 @@ from generator.builders.launcher import launcher_file
 from generator.builders.cm_script import (
     COMPLIANCE_FOLDER,
     PACKAGES_FOLDER,
+    POLICY_FOLDER,
     SCRIPT_NAME,
     discovery_settings,
     render_cm_script,
@@ -34,8 +37,9 @@ from generator.handoff import checksum_rows, handoff_file
 from generator.payloads import Payload
 from generator.policy import describe, setting
 from generator.project import Project, ResolvedTarget, missing_ways_off, refuse_agent_targets
-from generator.records import CmCompliance, CmPackage, CmProgram
-from generator.releases import MULTI_SESSION_SKU
+from generator.config import policy_route_serves
+from generator.records import CmAtpPolicy, CmCompliance, CmPackage, CmProgram
+from generator.releases import MULTI_SESSION_SKU, joined
 from generator.targeting import cm_collection_for
 from generator.templating import markdown_cell
 
@@ -86,25 +90,104 @@ def setting_route(field: str) -> str:
     return _ROUTE.get(field, _ANTIMALWARE)
 
 
-def unapplied_settings(target: ResolvedTarget) -> list[str]:
+PACKAGE_ROUTE, POLICY_ROUTE = "package", "policy"
+# What the Defender for Endpoint policy itself carries (New-CMAdvancedThreatProtectionPolicy).
+_POLICY_SETTINGS = ("sample_collection", "telemetry_latency")
+
+
+def unapplied_settings(target: ResolvedTarget, route: str = PACKAGE_ROUTE) -> list[str]:
     """The target's configured settings this kit does not put on servers: all but passive mode,
-    which the wrapper sets because onboarding depends on it. The rest are Group Policy values; a
-    ConfigMgr site sets them with the GPO kit's registry.pol or its own antimalware policies."""
-    return [s.field for s, _ in describe(target.settings) if s.field != _PASSIVE_MODE.field]
+    which the package's wrapper sets because onboarding depends on it (on the policy route passive
+    mode is never on, see ``route_of``), and on the policy route sample sharing and the reporting
+    frequency, which the policy carries. The rest are Group Policy values; a ConfigMgr site sets
+    them with the GPO kit's registry.pol or its own antimalware policies."""
+    applied = {_PASSIVE_MODE.field, *(_POLICY_SETTINGS if route == POLICY_ROUTE else ())}
+    return [s.field for s, _ in describe(target.settings) if s.field not in applied]
+
+
+# --- the route of each target ----------------------------------------------------------------
+
+CONSOLE_POLICY_PATH = "Assets and Compliance > Endpoint Protection > Microsoft Defender ATP Policies"
+POLICY_DASHBOARD = "Monitoring > Security > Microsoft Defender ATP"
+# The client setting that makes the policy onboard 2012 R2 and 2016 (ConfigMgr 2207 and later).
+UNIFIED_CLIENT_SETTING = ("Administration > Client Settings > Endpoint Protection > \"Microsoft Defender for Endpoint "
+                          "client on Windows Server 2012 R2 and Windows Server 2016\" = MDE Client (recommended)")
+
+
+@dataclass(frozen=True)
+class RouteChoice:
+    route: str                      # PACKAGE_ROUTE | POLICY_ROUTE
+    reason: str                     # why, for the handoff
+
+
+def _chosen_route(project: Project, target: ResolvedTarget) -> tuple[str, str]:
+    """(configured route, the field that set it) of a target."""
+    own = project.config.targets[target.index].sccm_route if target.index is not None else None
+    if own is not None:
+        return own, f"{target.field}.sccm_route"
+    return project.config.sccm.route, "sccm.route"
+
+
+def route_of(project: Project, target: ResolvedTarget) -> RouteChoice:
+    """How the kit onboards ``target``: the configured route, or with ``auto`` the Defender for
+    Endpoint policy wherever it can do the whole job (what a current-branch site does in 2026), else
+    the package. The policy cannot set passive mode before onboarding, so a target with passive mode
+    on stays on the package, whose wrapper (or install.ps1 -Passive) sets it first. Raises
+    ConfigError, naming the field, for a policy route the target cannot take."""
+    chosen, field = _chosen_route(project, target)
+    serves = policy_route_serves([r.key for r in target.releases], target.agent)
+    blob = "configmgr_onboarding" in project.agent_files
+    passive = target.settings.passive_mode is True
+    what = f"{joined([r.name for r in target.releases])}" + (f" with the {target.agent} agent" if target.agent else "")
+    if chosen == PACKAGE_ROUTE:
+        return RouteChoice(PACKAGE_ROUTE, f"chosen in {field}")
+    if chosen == POLICY_ROUTE:
+        if not serves:
+            raise ConfigError(f"policy: the Defender for Endpoint policy does not onboard target {target.name!r} "
+                              f"({what}); set sccm_route: package for it", path=project.source, field=field)
+        if not blob:
+            raise ConfigError(f"is required by {field}: policy (the portal's \"Microsoft Endpoint Configuration Manager "
+                              "current branch and later\" package)", path=project.source,
+                              field="packages.configmgr_onboarding")
+        if passive:
+            raise ConfigError(f"policy: target {target.name!r} has passive mode on, and the Defender for Endpoint policy "
+                              "cannot set ForceDefenderPassiveMode before onboarding: use package for it (its wrapper "
+                              "sets passive mode first), or set passive_mode to false for it",
+                              path=project.source, field=field)
+        return RouteChoice(POLICY_ROUTE, f"chosen in {field}")
+    if not serves:
+        return RouteChoice(PACKAGE_ROUTE, f"the Defender for Endpoint policy does not onboard {what}")
+    if not blob:
+        return RouteChoice(PACKAGE_ROUTE, "packages.configmgr_onboarding is not given (the policy is made from it)")
+    if passive:
+        return RouteChoice(PACKAGE_ROUTE, "passive mode is on, and only the package sets it before onboarding")
+    return RouteChoice(POLICY_ROUTE, "the route of a current-branch site: no package to distribute, and the "
+                                     f"{POLICY_DASHBOARD} dashboard shows each server's state")
+
+
+def routes(project: Project) -> dict[str, RouteChoice]:
+    """Each target's route, by target name."""
+    return {t.name: route_of(project, t) for t in project.targets}
 
 
 def check(project: Project) -> list[str]:
     """The console limits package names to 50 characters: name the target whose name is too long.
     Settings the kit does not apply are warned about, target by target."""
-    refuse_agent_targets(project, "SCCM")
+    chosen = routes(project)
+    refuse_agent_targets(project, "SCCM", [t for t in project.targets if chosen[t.name].route == PACKAGE_ROUTE])
     warnings = []
     for t in project.targets:
-        left = unapplied_settings(t)
+        left = unapplied_settings(t, chosen[t.name].route)
         if left:
-            warnings.append(f"target {t.name!r}: the SCCM kit sets passive mode only; {', '.join(left)} "
+            sets = ("sample sharing and the reporting frequency only (its policy's)" if chosen[t.name].route == POLICY_ROUTE
+                    else "passive mode only")
+            warnings.append(f"target {t.name!r}: the SCCM kit sets {sets}; {', '.join(left)} "
                             f"{'is' if len(left) == 1 else 'are'} not applied by it: deploy them with the GPO kit "
                             "(mdegen gpo) or the ConfigMgr policies the SCCM handoff names for each")
     warnings += missing_ways_off(project, "package")
+    if any(c.route == POLICY_ROUTE for c in chosen.values()) and "configmgr_offboarding" not in project.agent_files:
+        warnings.append("packages.configmgr_offboarding is not given: the SCCM kit has no offboarding policy for the "
+                        "targets on the policy route (the offboarding package, where configured, offboards them too)")
     limit = pdf_sms.PACKAGE_LIMITS["Name"]
     for t in project.targets:
         name = onboarding_package_name(t.name)
@@ -265,10 +348,81 @@ def agent_offboarding_packages(project: Project) -> list[tuple[ResolvedTarget, C
 
 
 def cm_packages(project: Project) -> list[tuple[ResolvedTarget | None, CmPackage]]:
-    """Each package of the kit with the target it onboards (None for the offboarding package)."""
-    packages: list[tuple[ResolvedTarget | None, CmPackage]] = [(t, onboarding_package(project, t)) for t in project.targets]
+    """Each package of the kit with the target it onboards (None for the offboarding package): the
+    targets on the package route."""
+    chosen = routes(project)
+    packages: list[tuple[ResolvedTarget | None, CmPackage]] = [
+        (t, onboarding_package(project, t)) for t in project.targets if chosen[t.name].route == PACKAGE_ROUTE]
     off = offboarding_package(project)
     return packages + ([(None, off)] if off else [])
+
+
+# --- Defender for Endpoint policies (current branch) -----------------------------------------------
+
+# The policy's settings from the target's: a setting left unconfigured gets Defender's own default
+# (samples are shared, telemetry is reported at the normal frequency), so the policy says it outright.
+_SAMPLE_SHARING = {True: "All", False: "None", None: "All"}
+_TELEMETRY = {"normal": "Normal", "expedite": "Expedited", None: "Normal"}
+
+
+def onboarding_policy(project: Project, target: ResolvedTarget) -> CmAtpPolicy:
+    """The onboarding policy of a target on the policy route: the portal's .onboarding file, the
+    target's sample sharing and reporting frequency, its collection and compliance baseline."""
+    blob = project.agent_files["configmgr_onboarding"]
+    name = onboarding_package_name(target.name)
+    notes = ()
+    client_setting = None
+    if target.agent is not None:
+        client_setting = UNIFIED_CLIENT_SETTING
+        notes = (f"{target.servers_short} onboard through this policy only where the client settings deployed to them "
+                 f"have {client_setting}; no cmdlet reads or sets it, so check it in the console",)
+    return CmAtpPolicy(
+        role="onboarding",
+        target_name=target.name,
+        name=name,
+        description=f"Onboards {target.servers_short} to Defender for Endpoint. mdegen",
+        file_name=agents.DEFENDERDT_ONBOARDING_NAME,
+        data=blob.data,
+        sample_sharing=_SAMPLE_SHARING[target.settings.sample_collection],
+        telemetry=_TELEMETRY[target.settings.telemetry_latency],
+        collection=cm_collection_for(project, target),
+        compliance=CmCompliance(
+            ci_name=name,
+            baseline_name=name,
+            description=f"Reports whether {target.servers_short} are onboarded to Defender for Endpoint. "
+                        "Non-remediating. mdegen",
+            settings=discovery_settings(None),
+        ),
+        client_setting=client_setting,
+        notes=notes,
+    )
+
+
+def offboarding_policy(project: Project) -> CmAtpPolicy | None:
+    """The offboarding policy from the portal's .offboarding file, where one is configured and a
+    target is on the policy route: created only when the admin asks, never deployed by the script."""
+    blob = project.agent_files.get("configmgr_offboarding")
+    if blob is None or all(c.route == PACKAGE_ROUTE for c in routes(project).values()):
+        return None
+    until = blob.blob.expiration if blob.blob is not None else None
+    date = f"{until:%Y-%m-%d}" if until else "unknown"
+    return CmAtpPolicy(
+        role="offboarding",
+        target_name=None,
+        name=f"MDE Offboarding policy until {date}",
+        description=f"OFFBOARDS from Defender for Endpoint. Expires {date}. Never deploy where onboarding is deployed. mdegen",
+        file_name=agents.offboarding_file_name(until),
+        data=blob.data,
+    )
+
+
+def cm_policies(project: Project) -> list[tuple[ResolvedTarget | None, CmAtpPolicy]]:
+    """Each Defender for Endpoint policy of the kit with the target it onboards (None: offboarding)."""
+    chosen = routes(project)
+    policies: list[tuple[ResolvedTarget | None, CmAtpPolicy]] = [
+        (t, onboarding_policy(project, t)) for t in project.targets if chosen[t.name].route == POLICY_ROUTE]
+    off = offboarding_policy(project)
+    return policies + ([(None, off)] if off else [])
 
 
 def _package_files(p: CmPackage) -> list[OutputFile]:
@@ -279,7 +433,8 @@ def _package_files(p: CmPackage) -> list[OutputFile]:
 
 
 def handoff(project: Project, packages: list[tuple[ResolvedTarget | None, CmPackage]],
-            files: list[OutputFile], agent_offs: list[tuple[ResolvedTarget, CmPackage]] = ()) -> OutputFile:
+            files: list[OutputFile], agent_offs: list[tuple[ResolvedTarget, CmPackage]] = (),
+            policies: list[tuple[ResolvedTarget | None, CmAtpPolicy]] = ()) -> OutputFile:
     rows = []
     for t, p in packages:
         rows.append({
@@ -292,30 +447,56 @@ def handoff(project: Project, packages: list[tuple[ResolvedTarget | None, CmPack
             "baseline": markdown_cell(p.compliance.baseline_name) if p.compliance else "",
         })
     off = next((p for t, p in packages if t is None), None)
-    payload = project.targets[0].onboarding
+    chosen = routes(project)
+    package_targets = [t for t in project.targets if chosen[t.name].route == PACKAGE_ROUTE]
     tables = {}
-    for t in project.targets:
+    for t in package_targets:
         tables.setdefault(t.onboarding.agent, {"title": payload_title(t.onboarding), "portal": t.agent is None,
                                               "rows": exit_code_rows(t.onboarding, _ADVICE)})
+    policy_rows = [{
+        "name": markdown_cell(p.name),
+        "servers": markdown_cell(t.servers_short),
+        "file": p.file_name,
+        "sample_sharing": p.sample_sharing,
+        "telemetry": p.telemetry,
+        "collection": markdown_cell(p.collection.name),
+        "query": p.collection.query,
+        "baseline": markdown_cell(p.compliance.baseline_name),
+        "client_setting": p.client_setting is not None,
+        "passive_off": t.settings.passive_mode is False,
+    } for t, p in policies if t is not None]
+    off_policy = next((p for t, p in policies if t is None), None)
+    baselines = [r["baseline"] for r in rows if r["baseline"]] + [r["baseline"] for r in policy_rows]
     return handoff_file(
         "sccm/HANDOFF.md.j2", project,
+        routes=[{"name": markdown_cell(t.name), "servers": markdown_cell(t.servers_short),
+                 "route": chosen[t.name].route, "reason": markdown_cell(chosen[t.name].reason)} for t in project.targets],
+        policies=policy_rows,
+        offboarding_policy=None if off_policy is None else {"name": markdown_cell(off_policy.name),
+                                                            "file": off_policy.file_name},
+        console_policy_path=CONSOLE_POLICY_PATH,
+        policy_dashboard=POLICY_DASHBOARD,
+        unified_client_setting=UNIFIED_CLIENT_SETTING,
+        policy_folder=POLICY_FOLDER,
+        first_baseline=baselines[0],
+        package_targets=bool(package_targets),
         packages=rows,
         any_wrapper=any(p.passive_mode is not None for _, p in packages),
         wrapper_name=WRAPPER_NAME,
         wrapper_exit_code=PASSIVE_MODE_FAILED_EXIT,
         multi_session_sku=MULTI_SESSION_SKU,
         passive_value_name=_PASSIVE_MODE.value_name,
-        success=payload.success,
+        success=payloads.ONBOARDED,
         exit_code_tables=list(tables.values()),
         agent_run_minutes=AGENT_RUN_MINUTES,
         agent_packages=[{"name": markdown_cell(p.name), "runs": payload_title(t.onboarding), "log": t.onboarding.log}
                         for t, p in packages if t is not None and t.agent is not None],
-        any_mma=any(t.agent == "mma" for t in project.targets),
+        any_mma=any(t.agent == "mma" for t in package_targets),
         proxy_user=project.config.downlevel is not None and project.config.downlevel.proxy_user is not None,
-        portal_targets=any(t.agent is None for t in project.targets),
-        agent_targets=any(t.agent is not None for t in project.targets),
+        portal_targets=any(t.agent is None for t in package_targets),
+        agent_targets=any(t.agent is not None for t in package_targets),
         unapplied=[{"name": markdown_cell(t.name), "setting": f, "route": setting_route(f)}
-                   for t, p in packages if t is not None for f in unapplied_settings(t)],
+                   for t in project.targets for f in unapplied_settings(t, chosen[t.name].route)],
         offboarding=None if off is None else {
             "name": markdown_cell(off.name),
             "expires": project.offboarding_payload.valid_until_text,
@@ -324,8 +505,8 @@ def handoff(project: Project, packages: list[tuple[ResolvedTarget | None, CmPack
         agent_offboarding=[{"name": markdown_cell(p.name), "target": markdown_cell(t.name),
                             "servers": markdown_cell(t.servers_short), "command_line": p.program.command_line,
                             "folder": p.folder} for t, p in agent_offs],
-        mma_embedded=any(t.agent == "mma" and t.onboarding.command != payloads.MMA_INSTALLER_NAME for t in project.targets),
-        mma_installer=next((t.onboarding.command for t in project.targets if t.agent == "mma"), ""),
+        mma_embedded=any(t.agent == "mma" and t.onboarding.command != payloads.MMA_INSTALLER_NAME for t in package_targets),
+        mma_installer=next((t.onboarding.command for t in package_targets if t.agent == "mma"), ""),
         checksums=checksum_rows(files),
     )
 
@@ -338,9 +519,13 @@ def build(project: Project) -> list[OutputFile]:
     files: list[OutputFile] = []
     for p in packages:
         files += _package_files(p)
+    policy_pairs = cm_policies(project)
+    policies = [p for _, p in policy_pairs]
+    # One file per name: every onboarding policy is made from the same .onboarding file.
+    files += [OutputFile(f"{POLICY_FOLDER}/{name}", data) for name, data in {p.file_name: p.data for p in policies}.items()]
     passive_modes = [p.passive_mode for p in packages if p.passive_mode is not None]
     files += [OutputFile(f"{COMPLIANCE_FOLDER}/{name}", data) for name, data in render_discovery_scripts(passive_modes)]
     files += [OutputFile(name, data) for name, data in verification.kit_files()]
-    files.append(OutputFile(SCRIPT_NAME, render_cm_script(packages, organization=project.organization,
+    files.append(OutputFile(SCRIPT_NAME, render_cm_script(packages, policies, organization=project.organization,
                                                           release=project.release_version)))
-    return files + [handoff(project, pairs, files, agent_offs)]
+    return files + [handoff(project, pairs, files, agent_offs, policy_pairs)]

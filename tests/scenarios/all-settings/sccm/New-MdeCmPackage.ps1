@@ -70,8 +70,8 @@
     Limiting collection of the new device collections. Default: All Systems.
 
 .PARAMETER Deploy
-    Create the deployments (program or Application, and baselines). Without it, objects are
-    created and content is distributed, but nothing is deployed.
+    Create the deployments (program or Application, and baselines). Without
+    it, objects are created and content is distributed, but nothing is deployed.
 
 .PARAMETER CreateApplication
     Also create an Application with a script deployment type and a registry detection rule; with
@@ -123,6 +123,7 @@ $Kit = [pscustomobject]@{
 
 $Packages = @(
     [pscustomobject]@{
+        Route          = 'package'
         Role           = 'onboarding'
         TargetName     = 'Servers'
         Folder         = 'MDE-Onboarding-Servers'
@@ -171,6 +172,10 @@ $Packages = @(
         }
     }
 )
+$Policies = @(
+)
+# The packages first: a target is on one route, so the order only sets the order of the output.
+$KitObjects = @($Packages) + @($Policies)
 
 # ---------------------------------------------------------------------------------------------
 # Helpers
@@ -324,7 +329,7 @@ try {
     }
     $complianceRoot = $kitRoot.TrimEnd('\') + '\compliance'
     $DiscoveryTexts = @{}
-    foreach ($p in $Packages) {
+    foreach ($p in $KitObjects) {
         if ($null -eq $p.Compliance) {
             continue
         }
@@ -339,6 +344,19 @@ try {
                 Stop-Setup -Step $step -Object $object -Reason 'The file differs from the one mdegen wrote for this release.' -Fix 'Copy the kit folder again from the mdegen output of this release (or render it again), then run again.'
             }
             $DiscoveryTexts[$s.File] = $text
+        }
+    }
+
+    # 1b. The Defender for Endpoint policies' files, from the kit's policy folder.
+    $policyRoot = $kitRoot.TrimEnd('\') + '\policy'
+    foreach ($p in $Policies) {
+        $path = $policyRoot + '\' + $p.File
+        $object = 'policy file ' + $path
+        if (-not (Test-Path -LiteralPath (Get-FileSystemPath -Path $path) -PathType Leaf)) {
+            Stop-Setup -Step $step -Object $object -Reason 'The file is missing.' -Fix 'Run the script from the complete kit folder as mdegen wrote it (policy\ must sit beside the script); copy the whole folder again if files are missing.'
+        }
+        if ((Get-FileHash -LiteralPath (Get-FileSystemPath -Path $path) -Algorithm SHA256).Hash -ne $p.Sha256) {
+            Stop-Setup -Step $step -Object $object -Reason 'The file differs from the one mdegen wrote for this release.' -Fix 'Copy the kit folder again from the mdegen output of this release (or render it again), then run again.'
         }
     }
 
@@ -407,15 +425,18 @@ try {
     Push-Location -LiteralPath ($SiteCode + ':\')
     $pushed = $true
 
-    $step = 'Find the distribution point group'
-    $object = 'distribution point group ''{0}''' -f $DistributionPointGroup
-    $groups = Select-Named -Items @(Get-CMDistributionPointGroup -Name $DistributionPointGroup -DisableWildcardHandling) -Property 'Name' -Name $DistributionPointGroup
-    if ($groups.Count -ne 1) {
-        Stop-Setup -Step $step -Object $object -Reason 'The site has no distribution point group of that name.' -Fix 'Give the name of an existing group (Administration > Distribution Point Groups) in -DistributionPointGroup.'
+    $dpGroupId = ''
+    if ($Packages.Count -gt 0) {
+        $step = 'Find the distribution point group'
+        $object = 'distribution point group ''{0}''' -f $DistributionPointGroup
+        $groups = Select-Named -Items @(Get-CMDistributionPointGroup -Name $DistributionPointGroup -DisableWildcardHandling) -Property 'Name' -Name $DistributionPointGroup
+        if ($groups.Count -ne 1) {
+            Stop-Setup -Step $step -Object $object -Reason 'The site has no distribution point group of that name.' -Fix 'Give the name of an existing group (Administration > Distribution Point Groups) in -DistributionPointGroup.'
+        }
+        $dpGroupId = [string] $groups[0].GroupID
     }
-    $dpGroupId = [string] $groups[0].GroupID
 
-    if (@($Packages | Where-Object { $null -ne $_.Collection }).Count -gt 0) {
+    if (@($KitObjects | Where-Object { $null -ne $_.Collection }).Count -gt 0) {
         $step = 'Find the limiting collection'
         $object = 'collection ''{0}''' -f $LimitingCollection
         $limiting = Select-Named -Items @(Get-CMCollection -CollectionType Device -Name $LimitingCollection -DisableWildcardHandling) -Property 'Name' -Name $LimitingCollection
@@ -424,141 +445,150 @@ try {
         }
     }
 
-    # 5. Each package.
-    foreach ($p in $Packages) {
+    # 5. Each package, then each Defender for Endpoint policy.
+    foreach ($p in $KitObjects) {
         Write-Host ''
-        Write-Host ('Package ''{0}'' ({1})' -f $p.Name, $p.Role)
-        $sourceFolder = $sourceRoot + '\packages\' + $p.Folder
+        $sourceFolder = $null
         $contentChanged = $false
-
-        # 5a. Package.
-        $step = 'Create or update the package'
-        $object = 'package ''{0}''' -f $p.Name
         $pkg = $null
-        $found = Select-Named -Items @(Get-CMPackage -Name $p.Name -Fast -DisableWildcardHandling) -Property 'Name' -Name $p.Name
-        if ($found.Count -gt 1) {
-            Stop-Setup -Step $step -Object $object -Reason ('{0} packages have this name ({1}).' -f $found.Count, (@($found | ForEach-Object { $_.PackageID }) -join ', ')) -Fix 'Delete or rename the extra packages so that one is left, then run again.'
-        }
-        if ($found.Count -eq 0) {
-            if ($PSCmdlet.ShouldProcess($object, ('Create from {0}' -f $sourceFolder))) {
-                $pkg = Invoke-Checked -Fix 'Check that you may create packages and that the site server can read the source path, then run again.' -Operation {
-                    New-CMPackage -Name $p.Name -Description $p.Description -Manufacturer $p.Manufacturer -Language $p.Language -Version $p.Version -Path $sourceFolder -Confirm:$false
-                }
-                Add-Result -Kind 'Package' -Name $p.Name -Outcome 'created' -Detail ('ID {0}, source {1}' -f $pkg.PackageID, $sourceFolder)
-            }
-            else {
-                Add-Result -Kind 'Package' -Name $p.Name -Outcome (Get-SkippedOutcome -Planned 'created') -Detail ('source ' + $sourceFolder)
-            }
+        if ($p.Route -eq 'package') {
+            Write-Host ('Package ''{0}'' ({1})' -f $p.Name, $p.Role)
+            $sourceFolder = $sourceRoot + '\packages\' + $p.Folder
         }
         else {
-            $pkg = $found[0]
-            $differences = @()
-            if (-not (Test-SameText -A ([string] $pkg.Description) -B $p.Description)) {
-                $differences += 'description'
-            }
-            if (-not (Test-SameText -A ([string] $pkg.Manufacturer) -B $p.Manufacturer)) {
-                $differences += 'manufacturer'
-            }
-            if (-not (Test-SameText -A ([string] $pkg.Language) -B $p.Language)) {
-                $differences += 'language'
-            }
-            if (-not (Test-SameText -A ([string] $pkg.Version) -B $p.Version)) {
-                $differences += 'version'
-            }
-            if (-not [string]::Equals(([string] $pkg.PkgSourcePath).TrimEnd('\'), $sourceFolder, [StringComparison]::OrdinalIgnoreCase)) {
-                $differences += 'source path'
-            }
-            if ($differences.Count -eq 0) {
-                Add-Result -Kind 'Package' -Name $p.Name -Outcome 'unchanged' -Detail ('ID ' + $pkg.PackageID)
-            }
-            elseif ($PSCmdlet.ShouldProcess($object, ('Update {0}' -f ($differences -join ', ')))) {
-                Invoke-Checked -Fix 'Check that you may edit this package, then run again.' -Operation {
-                    Set-CMPackage -Id $pkg.PackageID -Description $p.Description -Manufacturer $p.Manufacturer -Language $p.Language -Version $p.Version -Path $sourceFolder -Confirm:$false
-                }
-                $contentChanged = ($differences -contains 'version') -or ($differences -contains 'source path')
-                Add-Result -Kind 'Package' -Name $p.Name -Outcome 'updated' -Detail ($differences -join ', ')
-            }
-            else {
-                Add-Result -Kind 'Package' -Name $p.Name -Outcome (Get-SkippedOutcome -Planned 'updated') -Detail ($differences -join ', ')
-            }
+            Write-Host ('Defender for Endpoint policy ''{0}'' ({1})' -f $p.Name, $p.Role)
         }
 
-        # 5b. Program: New-CMProgram, then Set-CMProgram for what New-CMProgram cannot set.
-        $step = 'Create or update the program'
-        $object = 'program ''{0}'' of package ''{1}''' -f $p.ProgramName, $p.Name
-        $label = '{0} -> {1}' -f $p.Name, $p.ProgramName
-        if ($null -eq $pkg) {
-            Add-Result -Kind 'Program' -Name $label -Outcome (Get-SkippedOutcome -Planned 'created')
-        }
-        else {
-            $programs = Select-Named -Items @(Get-CMProgram -PackageId $pkg.PackageID -ProgramName $p.ProgramName -DisableWildcardHandling) -Property 'ProgramName' -Name $p.ProgramName
-            if ($programs.Count -eq 0) {
-                if ($PSCmdlet.ShouldProcess($object, 'Create (hidden, whether or not a user is logged on, administrative rights, no action after running)')) {
-                    Invoke-Checked -Fix 'Check that you may edit this package, then run again.' -Operation {
-                        $null = New-CMProgram -PackageId $pkg.PackageID -StandardProgramName $p.ProgramName -CommandLine $p.CommandLine -RunType Hidden -ProgramRunType WhetherOrNotUserIsLoggedOn -RunMode RunWithAdministrativeRights -UserInteraction $false -Duration $p.Duration -DiskSpaceRequirement ([string] $p.DiskSpaceMB) -DiskSpaceUnit MB -DriveMode RunWithUnc -Confirm:$false
-                        Set-CMProgram -PackageId $pkg.PackageID -ProgramName $p.ProgramName -StandardProgram -AfterRunningType NoActionRequired -Comment $p.ProgramComment -Confirm:$false
+        # 5a-5c. The package, its program and its content (package route).
+        if ($p.Route -eq 'package') {
+            # 5a. Package.
+            $step = 'Create or update the package'
+            $object = 'package ''{0}''' -f $p.Name
+            $found = Select-Named -Items @(Get-CMPackage -Name $p.Name -Fast -DisableWildcardHandling) -Property 'Name' -Name $p.Name
+            if ($found.Count -gt 1) {
+                Stop-Setup -Step $step -Object $object -Reason ('{0} packages have this name ({1}).' -f $found.Count, (@($found | ForEach-Object { $_.PackageID }) -join ', ')) -Fix 'Delete or rename the extra packages so that one is left, then run again.'
+            }
+            if ($found.Count -eq 0) {
+                if ($PSCmdlet.ShouldProcess($object, ('Create from {0}' -f $sourceFolder))) {
+                    $pkg = Invoke-Checked -Fix 'Check that you may create packages and that the site server can read the source path, then run again.' -Operation {
+                        New-CMPackage -Name $p.Name -Description $p.Description -Manufacturer $p.Manufacturer -Language $p.Language -Version $p.Version -Path $sourceFolder -Confirm:$false
                     }
-                    Add-Result -Kind 'Program' -Name $label -Outcome 'created' -Detail $p.CommandLine
+                    Add-Result -Kind 'Package' -Name $p.Name -Outcome 'created' -Detail ('ID {0}, source {1}' -f $pkg.PackageID, $sourceFolder)
                 }
                 else {
-                    Add-Result -Kind 'Program' -Name $label -Outcome (Get-SkippedOutcome -Planned 'created') -Detail $p.CommandLine
+                    Add-Result -Kind 'Package' -Name $p.Name -Outcome (Get-SkippedOutcome -Planned 'created') -Detail ('source ' + $sourceFolder)
                 }
             }
             else {
-                $differences = Get-ProgramDifferences -Program $programs[0] -Wanted $p
+                $pkg = $found[0]
+                $differences = @()
+                if (-not (Test-SameText -A ([string] $pkg.Description) -B $p.Description)) {
+                    $differences += 'description'
+                }
+                if (-not (Test-SameText -A ([string] $pkg.Manufacturer) -B $p.Manufacturer)) {
+                    $differences += 'manufacturer'
+                }
+                if (-not (Test-SameText -A ([string] $pkg.Language) -B $p.Language)) {
+                    $differences += 'language'
+                }
+                if (-not (Test-SameText -A ([string] $pkg.Version) -B $p.Version)) {
+                    $differences += 'version'
+                }
+                if (-not [string]::Equals(([string] $pkg.PkgSourcePath).TrimEnd('\'), $sourceFolder, [StringComparison]::OrdinalIgnoreCase)) {
+                    $differences += 'source path'
+                }
                 if ($differences.Count -eq 0) {
-                    Add-Result -Kind 'Program' -Name $label -Outcome 'unchanged'
+                    Add-Result -Kind 'Package' -Name $p.Name -Outcome 'unchanged' -Detail ('ID ' + $pkg.PackageID)
                 }
                 elseif ($PSCmdlet.ShouldProcess($object, ('Update {0}' -f ($differences -join ', ')))) {
                     Invoke-Checked -Fix 'Check that you may edit this package, then run again.' -Operation {
-                        Set-CMProgram -PackageId $pkg.PackageID -ProgramName $p.ProgramName -StandardProgram -CommandLine $p.CommandLine -RunType Hidden -ProgramRunType WhetherOrNotUserIsLoggedOn -RunMode RunWithAdministrativeRights -UserInteraction $false -Duration $p.Duration -DiskSpaceRequirement ([string] $p.DiskSpaceMB) -DiskSpaceUnit MB -DriveMode RunWithUnc -AfterRunningType NoActionRequired -Comment $p.ProgramComment -Confirm:$false
+                        Set-CMPackage -Id $pkg.PackageID -Description $p.Description -Manufacturer $p.Manufacturer -Language $p.Language -Version $p.Version -Path $sourceFolder -Confirm:$false
                     }
-                    Add-Result -Kind 'Program' -Name $label -Outcome 'updated' -Detail ($differences -join ', ')
+                    $contentChanged = ($differences -contains 'version') -or ($differences -contains 'source path')
+                    Add-Result -Kind 'Package' -Name $p.Name -Outcome 'updated' -Detail ($differences -join ', ')
                 }
                 else {
-                    Add-Result -Kind 'Program' -Name $label -Outcome (Get-SkippedOutcome -Planned 'updated') -Detail ($differences -join ', ')
+                    Add-Result -Kind 'Package' -Name $p.Name -Outcome (Get-SkippedOutcome -Planned 'updated') -Detail ($differences -join ', ')
                 }
             }
-        }
 
-        # 5c. Content: distributed when the group does not have it (SMS_DPGroupContentInfo);
-        # refreshed on the distribution points when the source path or version changed.
-        $step = 'Distribute the content'
-        $object = 'content of package ''{0}''' -f $p.Name
-        $label = '{0} -> {1}' -f $p.Name, $DistributionPointGroup
-        if ($null -eq $pkg) {
-            Add-Result -Kind 'Distribution' -Name $label -Outcome (Get-SkippedOutcome -Planned 'created')
-        }
-        elseif (Test-InDpGroup -GroupId $dpGroupId -PackageId $pkg.PackageID) {
-            if (-not $contentChanged) {
-                Add-Result -Kind 'Distribution' -Name $label -Outcome 'unchanged'
-            }
-            elseif ($PSCmdlet.ShouldProcess($object, 'Update the distribution points with the new source')) {
-                Invoke-Checked -Fix 'Check the package''s content status (Monitoring > Distribution Status), then run again.' -Operation {
-                    Update-CMDistributionPoint -PackageId $pkg.PackageID -Confirm:$false
-                }
-                Add-Result -Kind 'Distribution' -Name $label -Outcome 'updated' -Detail 'content refreshed'
+            # 5b. Program: New-CMProgram, then Set-CMProgram for what New-CMProgram cannot set.
+            $step = 'Create or update the program'
+            $object = 'program ''{0}'' of package ''{1}''' -f $p.ProgramName, $p.Name
+            $label = '{0} -> {1}' -f $p.Name, $p.ProgramName
+            if ($null -eq $pkg) {
+                Add-Result -Kind 'Program' -Name $label -Outcome (Get-SkippedOutcome -Planned 'created')
             }
             else {
-                Add-Result -Kind 'Distribution' -Name $label -Outcome (Get-SkippedOutcome -Planned 'updated') -Detail 'content refresh'
+                $programs = Select-Named -Items @(Get-CMProgram -PackageId $pkg.PackageID -ProgramName $p.ProgramName -DisableWildcardHandling) -Property 'ProgramName' -Name $p.ProgramName
+                if ($programs.Count -eq 0) {
+                    if ($PSCmdlet.ShouldProcess($object, 'Create (hidden, whether or not a user is logged on, administrative rights, no action after running)')) {
+                        Invoke-Checked -Fix 'Check that you may edit this package, then run again.' -Operation {
+                            $null = New-CMProgram -PackageId $pkg.PackageID -StandardProgramName $p.ProgramName -CommandLine $p.CommandLine -RunType Hidden -ProgramRunType WhetherOrNotUserIsLoggedOn -RunMode RunWithAdministrativeRights -UserInteraction $false -Duration $p.Duration -DiskSpaceRequirement ([string] $p.DiskSpaceMB) -DiskSpaceUnit MB -DriveMode RunWithUnc -Confirm:$false
+                            Set-CMProgram -PackageId $pkg.PackageID -ProgramName $p.ProgramName -StandardProgram -AfterRunningType NoActionRequired -Comment $p.ProgramComment -Confirm:$false
+                        }
+                        Add-Result -Kind 'Program' -Name $label -Outcome 'created' -Detail $p.CommandLine
+                    }
+                    else {
+                        Add-Result -Kind 'Program' -Name $label -Outcome (Get-SkippedOutcome -Planned 'created') -Detail $p.CommandLine
+                    }
+                }
+                else {
+                    $differences = Get-ProgramDifferences -Program $programs[0] -Wanted $p
+                    if ($differences.Count -eq 0) {
+                        Add-Result -Kind 'Program' -Name $label -Outcome 'unchanged'
+                    }
+                    elseif ($PSCmdlet.ShouldProcess($object, ('Update {0}' -f ($differences -join ', ')))) {
+                        Invoke-Checked -Fix 'Check that you may edit this package, then run again.' -Operation {
+                            Set-CMProgram -PackageId $pkg.PackageID -ProgramName $p.ProgramName -StandardProgram -CommandLine $p.CommandLine -RunType Hidden -ProgramRunType WhetherOrNotUserIsLoggedOn -RunMode RunWithAdministrativeRights -UserInteraction $false -Duration $p.Duration -DiskSpaceRequirement ([string] $p.DiskSpaceMB) -DiskSpaceUnit MB -DriveMode RunWithUnc -AfterRunningType NoActionRequired -Comment $p.ProgramComment -Confirm:$false
+                        }
+                        Add-Result -Kind 'Program' -Name $label -Outcome 'updated' -Detail ($differences -join ', ')
+                    }
+                    else {
+                        Add-Result -Kind 'Program' -Name $label -Outcome (Get-SkippedOutcome -Planned 'updated') -Detail ($differences -join ', ')
+                    }
+                }
             }
-        }
-        elseif ($PSCmdlet.ShouldProcess($object, ('Distribute to distribution point group ''{0}''' -f $DistributionPointGroup))) {
-            Invoke-Checked -Fix 'Check that you may distribute content to this group and that the site server can read the source path, then run again.' -Operation {
-                Start-CMContentDistribution -PackageId $pkg.PackageID -DistributionPointGroupName $DistributionPointGroup -Confirm:$false
-            }
-            Add-Result -Kind 'Distribution' -Name $label -Outcome 'created'
-        }
-        else {
-            Add-Result -Kind 'Distribution' -Name $label -Outcome (Get-SkippedOutcome -Planned 'created')
-        }
 
-        if ($p.Role -eq 'offboarding') {
-            $pkgId = '<package ID>'
-            if ($null -ne $pkg) {
-                $pkgId = [string] $pkg.PackageID
+            # 5c. Content: distributed when the group does not have it (SMS_DPGroupContentInfo);
+            # refreshed on the distribution points when the source path or version changed.
+            $step = 'Distribute the content'
+            $object = 'content of package ''{0}''' -f $p.Name
+            $label = '{0} -> {1}' -f $p.Name, $DistributionPointGroup
+            if ($null -eq $pkg) {
+                Add-Result -Kind 'Distribution' -Name $label -Outcome (Get-SkippedOutcome -Planned 'created')
             }
-            $OffboardingInfo += [pscustomobject]@{ Name = $p.Name; PackageId = $pkgId; ProgramName = $p.ProgramName }
+            elseif (Test-InDpGroup -GroupId $dpGroupId -PackageId $pkg.PackageID) {
+                if (-not $contentChanged) {
+                    Add-Result -Kind 'Distribution' -Name $label -Outcome 'unchanged'
+                }
+                elseif ($PSCmdlet.ShouldProcess($object, 'Update the distribution points with the new source')) {
+                    Invoke-Checked -Fix 'Check the package''s content status (Monitoring > Distribution Status), then run again.' -Operation {
+                        Update-CMDistributionPoint -PackageId $pkg.PackageID -Confirm:$false
+                    }
+                    Add-Result -Kind 'Distribution' -Name $label -Outcome 'updated' -Detail 'content refreshed'
+                }
+                else {
+                    Add-Result -Kind 'Distribution' -Name $label -Outcome (Get-SkippedOutcome -Planned 'updated') -Detail 'content refresh'
+                }
+            }
+            elseif ($PSCmdlet.ShouldProcess($object, ('Distribute to distribution point group ''{0}''' -f $DistributionPointGroup))) {
+                Invoke-Checked -Fix 'Check that you may distribute content to this group and that the site server can read the source path, then run again.' -Operation {
+                    Start-CMContentDistribution -PackageId $pkg.PackageID -DistributionPointGroupName $DistributionPointGroup -Confirm:$false
+                }
+                Add-Result -Kind 'Distribution' -Name $label -Outcome 'created'
+            }
+            else {
+                Add-Result -Kind 'Distribution' -Name $label -Outcome (Get-SkippedOutcome -Planned 'created')
+            }
+
+            if ($p.Role -eq 'offboarding') {
+                $pkgId = '<package ID>'
+                if ($null -ne $pkg) {
+                    $pkgId = [string] $pkg.PackageID
+                }
+                $OffboardingInfo += [pscustomobject]@{ Name = $p.Name; PackageId = $pkgId; ProgramName = $p.ProgramName }
+            }
         }
 
         # 5d. Device collection with its query rule (onboarding packages).
@@ -627,7 +657,7 @@ try {
         }
 
         # 5e. Required deployment of the program (onboarding, -Deploy, not with -CreateApplication).
-        if ($p.Role -eq 'onboarding' -and $null -ne $p.Collection) {
+        if ($p.Route -eq 'package' -and $p.Role -eq 'onboarding' -and $null -ne $p.Collection) {
             $step = 'Deploy the program'
             $object = 'deployment of program ''{0}'' to collection ''{1}''' -f $p.ProgramName, $p.Collection.Name
             $label = '{0} -> {1}' -f $p.ProgramName, $p.Collection.Name
@@ -831,8 +861,114 @@ try {
             }
         }
 
+        # 5h. Defender for Endpoint policy (policy route): made from the kit's policy file, found by
+        # name; its description ends with the fingerprint of the file and settings it was made with,
+        # so a second run tells a current policy from one to update.
+        if ($p.Route -eq 'policy') {
+            $step = 'Create or update the Defender for Endpoint policy'
+            $object = 'Defender for Endpoint policy ''{0}''' -f $p.Name
+            $policyFile = $policyRoot + '\' + $p.File
+            $policy = $null
+            $settingsText = 'no sample sharing or reporting settings (offboarding)'
+            if ($null -ne $p.SampleSharing) {
+                $settingsText = 'sample sharing {0}, telemetry reporting {1}' -f $p.SampleSharing, $p.Telemetry
+            }
+            $found = Select-Named -Items @(Get-CMAdvancedThreatProtectionPolicy -Name $p.Name) -Property 'LocalizedDisplayName' -Name $p.Name
+            if ($found.Count -gt 1) {
+                Stop-Setup -Step $step -Object $object -Reason ('{0} Defender for Endpoint policies have this name.' -f $found.Count) -Fix 'Delete or rename the extra policies (Assets and Compliance > Endpoint Protection > Microsoft Defender ATP Policies) so that one is left, then run again.'
+            }
+            if ($found.Count -eq 0) {
+                if ($PSCmdlet.ShouldProcess($object, ('Create ({0}) from {1}, {2}' -f $p.Role, $policyFile, $settingsText))) {
+                    $policy = Invoke-Checked -Fix 'Check that the site has an Endpoint Protection point, that your role includes Endpoint Protection Manager, and that the console machine reads the kit folder; or create the policy by hand (Assets and Compliance > Endpoint Protection > Microsoft Defender ATP Policies > Create Microsoft Defender ATP Policy) from the same file. Then run again.' -Operation {
+                        if ($null -eq $p.SampleSharing) {
+                            New-CMAdvancedThreatProtectionPolicy -Name $p.Name -Description $p.Description -PolicyType Offboarding -FilePath $policyFile -Confirm:$false
+                        }
+                        else {
+                            New-CMAdvancedThreatProtectionPolicy -Name $p.Name -Description $p.Description -PolicyType Onboarding -FilePath $policyFile -SampleSharingType $p.SampleSharing -TelemetryReportingFrequencyType $p.Telemetry -Confirm:$false
+                        }
+                    }
+                    Add-Result -Kind 'MDE policy' -Name $p.Name -Outcome 'created' -Detail $settingsText
+                }
+                else {
+                    Add-Result -Kind 'MDE policy' -Name $p.Name -Outcome (Get-SkippedOutcome -Planned 'created') -Detail $settingsText
+                }
+            }
+            else {
+                $policy = $found[0]
+                if (Test-SameText -A ([string] $policy.LocalizedDescription) -B $p.Description) {
+                    Add-Result -Kind 'MDE policy' -Name $p.Name -Outcome 'unchanged' -Detail $settingsText
+                }
+                elseif ($PSCmdlet.ShouldProcess($object, ('Update from {0}, {1}' -f $policyFile, $settingsText))) {
+                    Invoke-Checked -Fix 'Check that you may edit this policy, then run again; or edit it by hand (its Properties) with the same file and settings.' -Operation {
+                        if ($null -eq $p.SampleSharing) {
+                            Set-CMAdvancedThreatProtectionPolicy -InputObject $policy -Description $p.Description -FilePath $policyFile -Confirm:$false
+                        }
+                        else {
+                            Set-CMAdvancedThreatProtectionPolicy -InputObject $policy -Description $p.Description -FilePath $policyFile -SampleSharingType $p.SampleSharing -TelemetryReportingFrequencyType $p.Telemetry -Confirm:$false
+                        }
+                    }
+                    Add-Result -Kind 'MDE policy' -Name $p.Name -Outcome 'updated' -Detail ('file and settings: ' + $settingsText)
+                }
+                else {
+                    Add-Result -Kind 'MDE policy' -Name $p.Name -Outcome (Get-SkippedOutcome -Planned 'updated') -Detail ('file and settings: ' + $settingsText)
+                }
+            }
+
+            # Deployed to the target's collection (onboarding only; with -Deploy). Never where the
+            # offboarding policy or this target's package (the other route) is deployed.
+            if ($p.Role -eq 'onboarding') {
+                $step = 'Deploy the Defender for Endpoint policy'
+                $object = 'deployment of policy ''{0}'' to collection ''{1}''' -f $p.Name, $p.Collection.Name
+                $label = '{0} -> {1}' -f $p.Name, $p.Collection.Name
+                $existing = @()
+                if ($null -ne $policy -and $null -ne $coll) {
+                    $existing = @(Get-CMConfigurationPolicyDeployment -InputObject $policy -CollectionId $coll.CollectionID -Fast)
+                }
+                if ($existing.Count -gt 0) {
+                    Add-Result -Kind 'Policy deploy' -Name $label -Outcome 'unchanged' -Detail 'exists; left as it is'
+                }
+                elseif (-not $Deploy) {
+                    Add-Result -Kind 'Policy deploy' -Name $label -Outcome 'not deployed' -Detail 'run again with -Deploy to deploy'
+                }
+                elseif ($null -eq $policy -or $null -eq $coll) {
+                    Add-Result -Kind 'Policy deploy' -Name $label -Outcome (Get-SkippedOutcome -Planned 'created')
+                }
+                else {
+                    foreach ($other in $Policies) {
+                        if ($other.Role -ne 'offboarding') {
+                            continue
+                        }
+                        $offPolicies = Select-Named -Items @(Get-CMAdvancedThreatProtectionPolicy -Name $other.Name) -Property 'LocalizedDisplayName' -Name $other.Name
+                        foreach ($off in $offPolicies) {
+                            if (@(Get-CMConfigurationPolicyDeployment -InputObject $off -CollectionId $coll.CollectionID -Fast).Count -gt 0) {
+                                Stop-Setup -Step $step -Object $object -Reason ('The offboarding policy ''{0}'' is deployed to this collection.' -f $other.Name) -Fix 'Delete that deployment first (Monitoring > Deployments): a server that gets both policies is offboarded and onboarded in turn. Then run again.'
+                            }
+                        }
+                    }
+                    $oldPackages = Select-Named -Items @(Get-CMPackage -Name $p.Name -Fast -DisableWildcardHandling) -Property 'Name' -Name $p.Name
+                    foreach ($old in $oldPackages) {
+                        if (@(Get-CMPackageDeployment -PackageId $old.PackageID -CollectionId $coll.CollectionID).Count -gt 0) {
+                            Stop-Setup -Step $step -Object $object -Reason ('The package ''{0}'' ({1}, the package route) is deployed to this collection.' -f $p.Name, $old.PackageID) -Fix 'One route onboards a server: delete the package''s deployment (Monitoring > Deployments) before the policy is deployed, then run again.'
+                        }
+                    }
+                    if ($PSCmdlet.ShouldProcess($object, 'Deploy')) {
+                        Invoke-Checked -Fix 'Check that you may deploy to this collection, then run again; or deploy the policy by hand (select it > Deploy).' -Operation {
+                            $null = New-CMConfigurationPolicyDeployment -CommonProfile $policy -CollectionId $coll.CollectionID -Confirm:$false
+                        }
+                        Add-Result -Kind 'Policy deploy' -Name $label -Outcome 'created'
+                    }
+                    else {
+                        Add-Result -Kind 'Policy deploy' -Name $label -Outcome (Get-SkippedOutcome -Planned 'created')
+                    }
+                }
+            }
+            else {
+                Add-Result -Kind 'Policy deploy' -Name $p.Name -Outcome 'not deployed' -Detail 'offboarding: deploy it by hand to a collection of only the servers to take off'
+            }
+        }
+
         # 5g. Application with a script deployment type (-CreateApplication, onboarding packages).
-        if ($CreateApplication -and $p.Role -eq 'onboarding') {
+        if ($p.Route -eq 'package' -and $CreateApplication -and $p.Role -eq 'onboarding') {
             $step = 'Create the application'
             $object = 'application ''{0}''' -f $p.Name
             $app = $null
@@ -983,7 +1119,13 @@ foreach ($info in $OffboardingInfo) {
     Write-Host 'To offboard servers, put only those servers in a collection of their own, then run:'
     Write-Host ('  New-CMPackageDeployment -StandardProgram -PackageId {0} -ProgramName {1} -CollectionName ''<collection of the servers to offboard>'' -DeployPurpose Required -Schedule (New-CMSchedule -Start (Get-Date) -Nonrecurring)' -f $info.PackageId, (ConvertTo-PsLiteral -Text $info.ProgramName))
 }
-foreach ($p in $Packages) {
+foreach ($p in $Policies) {
+    if ($p.Role -eq 'offboarding') {
+        Write-Host ''
+        Write-Warning ('Offboarding policy ''{0}'' is never deployed by this script. Deploy it by hand (Assets and Compliance > Endpoint Protection > Microsoft Defender ATP Policies > select it > Deploy) to a collection of only the servers to take off, after their onboarding deployment no longer reaches them: a server that gets both is onboarded and offboarded in turn.' -f $p.Name)
+    }
+}
+foreach ($p in $KitObjects) {
     foreach ($note in $p.Notes) {
         Write-Host ('Note ({0}): {1}' -f $p.Name, $note)
     }
