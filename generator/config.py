@@ -509,7 +509,8 @@ class Sccm(StrictModel):
     route: Literal["auto", "package", "policy"] = Field(
         default="auto", description="auto: the Microsoft Defender for Endpoint policy (current branch) for each target "
         "it can onboard when packages.configmgr_onboarding is given and passive mode is not on, else the package; "
-        "package: a package and program for every target (sites older than 2207, System Center 2012 R2); policy: the "
+        "package: a package and program for every target (sites without an Endpoint Protection point, older than 2002, "
+        "or than 2207 for 2012r2 and 2016; System Center 2012 R2); policy: the "
         "policy for every target (refused for a target it cannot onboard). A target's sccm_route overrides it.")
 
 

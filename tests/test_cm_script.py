@@ -666,10 +666,22 @@ def test_the_offboarding_policy_is_created_only_when_asked_and_never_deployed(sc
         m = m.parent
     assert any(g.startswith("$p.Role -eq 'onboarding'") for g in guards)
     assert any(g.startswith("$p.Route -eq 'policy'") for g in guards)
-    # Before it deploys, the script looks for the offboarding policy's and the package route's
-    # deployments to the same collection, and stops when one exists.
-    assert "Reason ('The offboarding policy ''{0}'' is deployed to this collection.'" in text
-    assert "Reason ('The package ''{0}'' ({1}, the package route) is deployed to this collection.'" in text
+    # Before it deploys a program, an Application or a policy, the script looks in the collection
+    # for the target's other route and for offboarding packages and policies of any release, found
+    # by the names the kit gives them, and stops when one is deployed there.
+    for route, deploy in (("package", "New-CMPackageDeployment"), ("package", "New-CMApplicationDeployment"),
+                          ("policy", "New-CMConfigurationPolicyDeployment")):
+        at = text.index(f"$null = {deploy} ")
+        check = text.rindex("($conflict = Get-RouteConflict -Route ", 0, at)
+        assert text[check:].startswith(f"($conflict = Get-RouteConflict -Route '{route}' -Name $p.Name "), deploy
+        assert text.count("elseif (", check, at) <= 2, deploy       # the check is in the same if/elseif chain
+    assert text.count("Get-RouteConflict -Route ") == 3
+    assert "$OffboardingPackagePrefixes = @(\r\n    'MDE Offboarding until '\r\n    'MDE Offboard - '\r\n)" in text
+    assert "$OffboardingPolicyPrefix = 'MDE Offboarding policy until '" in text
+    assert "Get-CMPackage -Name ($prefix + '*') -Fast" in text
+    # A setting of mdegen's an item no longer should hold (the old route's passive-mode check) stops it.
+    assert "$SettingNames = @(\r\n    'Defender for Endpoint onboarding state'\r\n    'Defender Antivirus passive mode policy'\r\n)" in text
+    assert "Reason 'The configuration item holds this setting from an earlier release;" in text
 
 
 def test_without_packages_the_script_needs_no_share() -> None:

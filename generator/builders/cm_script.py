@@ -69,6 +69,16 @@ POLICY_FOLDER = "policy"             # the Defender for Endpoint policies' files
 START_COMMAND = "powershell.exe -ExecutionPolicy Bypass -File .\\" + SCRIPT_NAME
 
 COMPLIANT = "Compliant"
+# The compliance settings mdegen puts in a configuration item. The script stops where an item holds
+# one of them that this release's item does not (a target that moved to the policy route, or whose
+# passive mode is no longer set): it would keep reporting, and the script never deletes.
+ONBOARDING_SETTING = "Defender for Endpoint onboarding state"
+PASSIVE_SETTING = "Defender Antivirus passive mode policy"
+# How the kit's offboarding objects are named: the script finds those of any release by these
+# prefixes before it deploys an onboarding route to a collection.
+OFFBOARDING_PACKAGE_PREFIX = "MDE Offboarding until "
+AGENT_OFFBOARDING_PREFIX = "MDE Offboard - "
+OFFBOARDING_POLICY_PREFIX = "MDE Offboarding policy until "
 ONBOARDING_STATE_SCRIPT = "Get-MdeOnboardingState.ps1"
 _ONBOARDING_TEMPLATE = "sccm/Get-MdeOnboardingState.ps1.j2"
 _PASSIVE_TEMPLATE = "sccm/Get-MdePassiveMode.ps1.j2"
@@ -142,9 +152,9 @@ def discovery_settings(passive_mode: bool | None) -> tuple[tuple[str, str, str, 
     """``CmCompliance.settings`` for an onboarding package: the onboarding state, and the passive-mode
     policy when the package sets one, each with the SHA-256 New-MdeCmPackage.ps1 checks of the file
     ``render_discovery_scripts`` writes (the text itself is not carried)."""
-    names = [("Defender for Endpoint onboarding state", ONBOARDING_STATE_SCRIPT)]
+    names = [(ONBOARDING_SETTING, ONBOARDING_STATE_SCRIPT)]
     if passive_mode is not None:
-        names.append(("Defender Antivirus passive mode policy", passive_mode_script(passive_mode)))
+        names.append((PASSIVE_SETTING, passive_mode_script(passive_mode)))
     return tuple((setting, file_name, script_sha256(_discovery_script(file_name)), COMPLIANT)
                  for setting, file_name in names)
 
@@ -404,6 +414,9 @@ def render_cm_script(packages: list[CmPackage], policies: list[CmAtpPolicy] = ()
         "policies": policy_records,
         "start_command": plain(START_COMMAND),
         "policy_folder": plain(POLICY_FOLDER),
+        "setting_names": [ONBOARDING_SETTING, PASSIVE_SETTING],
+        "offboarding_package_prefixes": [OFFBOARDING_PACKAGE_PREFIX, AGENT_OFFBOARDING_PREFIX],
+        "offboarding_policy_prefix": OFFBOARDING_POLICY_PREFIX,
         **_REGISTRY,
     }
     return _script_bytes(render_powershell(TEMPLATE, context, field_name=_field_name))

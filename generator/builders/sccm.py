@@ -22,7 +22,10 @@ from generator.artifacts import OutputFile
 from generator.builders.agent_advice import exit_code_rows, payload_title
 from generator.builders.launcher import launcher_file
 from generator.builders.cm_script import (
+    AGENT_OFFBOARDING_PREFIX,
     COMPLIANCE_FOLDER,
+    OFFBOARDING_PACKAGE_PREFIX,
+    OFFBOARDING_POLICY_PREFIX,
     PACKAGES_FOLDER,
     POLICY_FOLDER,
     SCRIPT_NAME,
@@ -78,6 +81,9 @@ def onboarding_package_name(target_name: str) -> str:
 # Protection policies; a configuration item where no policy has the value).
 _ROUTE = {
     "device_tag": "a configuration item that sets the registry value (no ConfigMgr policy has it)",
+    "passive_mode": ("nothing, where no value was set before: absent, Defender Antivirus runs active; a server an "
+                     "earlier release set to passive needs 0 written (the GPO kit's registry.pol, or a configuration "
+                     "item)"),
     "sample_collection": "the Microsoft Defender for Endpoint policy (sample sharing)",
     "telemetry_latency": "the Microsoft Defender for Endpoint policy (telemetry reporting frequency)",
     "asr_rules": "an Exploit Guard policy (attack surface reduction)",
@@ -96,12 +102,12 @@ _POLICY_SETTINGS = ("sample_collection", "telemetry_latency")
 
 
 def unapplied_settings(target: ResolvedTarget, route: str = PACKAGE_ROUTE) -> list[str]:
-    """The target's configured settings this kit does not put on servers: all but passive mode,
-    which the package's wrapper sets because onboarding depends on it (on the policy route passive
-    mode is never on, see ``route_of``), and on the policy route sample sharing and the reporting
-    frequency, which the policy carries. The rest are Group Policy values; a ConfigMgr site sets
+    """The target's configured settings this kit does not put on servers. On the package route all
+    but passive mode, which the wrapper sets because onboarding depends on it; on the policy route
+    all but sample sharing and the reporting frequency, which the policy carries (passive mode is
+    never on there, see ``route_of``, but off is not written either). The rest are Group Policy values; a ConfigMgr site sets
     them with the GPO kit's registry.pol or its own antimalware policies."""
-    applied = {_PASSIVE_MODE.field, *(_POLICY_SETTINGS if route == POLICY_ROUTE else ())}
+    applied = set(_POLICY_SETTINGS) if route == POLICY_ROUTE else {_PASSIVE_MODE.field}
     return [s.field for s, _ in describe(target.settings) if s.field not in applied]
 
 
@@ -280,7 +286,7 @@ def offboarding_package(project: Project) -> CmPackage | None:
         role="offboarding",
         target_name=None,
         folder=f"MDE-Offboarding-{until}",
-        name=f"MDE Offboarding until {until}",
+        name=f"{OFFBOARDING_PACKAGE_PREFIX}{until}",
         version=f"valid until {until}",
         publisher=PUBLISHER,
         language=LANGUAGE,
@@ -327,7 +333,7 @@ def agent_offboarding_packages(project: Project) -> list[tuple[ResolvedTarget, C
             role="offboarding",
             target_name=None,
             folder=f"MDE-Offboarding-{t.stem}",
-            name=f"MDE Offboard - {t.name}",
+            name=f"{AGENT_OFFBOARDING_PREFIX}{t.name}",
             version=f"valid until {payload.valid_until_date}" if payload.valid_until else project.release_version,
             publisher=PUBLISHER,
             language=LANGUAGE,
@@ -409,7 +415,7 @@ def offboarding_policy(project: Project) -> CmAtpPolicy | None:
     return CmAtpPolicy(
         role="offboarding",
         target_name=None,
-        name=f"MDE Offboarding policy until {date}",
+        name=f"{OFFBOARDING_POLICY_PREFIX}{date}",
         description=f"OFFBOARDS from Defender for Endpoint. Expires {date}. Never deploy where onboarding is deployed. mdegen",
         file_name=agents.offboarding_file_name(until),
         data=blob.data,
@@ -480,6 +486,7 @@ def handoff(project: Project, packages: list[tuple[ResolvedTarget | None, CmPack
         policy_folder=POLICY_FOLDER,
         first_baseline=baselines[0],
         package_targets=bool(package_targets),
+        config_route_auto=project.config.sccm.route == "auto",
         packages=rows,
         any_wrapper=any(p.passive_mode is not None for _, p in packages),
         wrapper_name=WRAPPER_NAME,

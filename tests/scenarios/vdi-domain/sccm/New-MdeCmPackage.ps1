@@ -169,6 +169,17 @@ $Policies = @(
 )
 # The packages first: a target is on one route, so the order only sets the order of the output.
 $KitObjects = @($Packages) + @($Policies)
+# The compliance settings mdegen writes, and how its offboarding packages and policies are named
+# (in every release): what the script looks for before it deploys.
+$SettingNames = @(
+    'Defender for Endpoint onboarding state'
+    'Defender Antivirus passive mode policy'
+)
+$OffboardingPackagePrefixes = @(
+    'MDE Offboarding until '
+    'MDE Offboard - '
+)
+$OffboardingPolicyPrefix = 'MDE Offboarding policy until '
 
 # ---------------------------------------------------------------------------------------------
 # Helpers
@@ -300,6 +311,52 @@ function Get-ProgramDifferences {
         $differences += 'run settings'
     }
     return , $differences
+}
+
+function Test-AtpPolicyCmdlets {
+    # The Defender for Endpoint policy cmdlets exist from ConfigMgr 1610 on; System Center 2012 R2 has none.
+    param()
+    return ($null -ne (Get-Command -Name 'Get-CMAdvancedThreatProtectionPolicy' -ErrorAction SilentlyContinue))
+}
+
+function Get-RouteConflict {
+    # What else of mdegen's is deployed to the collection and must not be where the target's
+    # onboarding by $Route is deployed: the other route of the same target (its package or
+    # Application, or its policy), and any offboarding package or policy of any release. Empty
+    # when nothing is. Read-only.
+    param([string] $Route, [string] $Name, [string] $CollectionId)
+    $found = @()
+    if ($Route -eq 'policy') {
+        foreach ($old in (Select-Named -Items @(Get-CMPackage -Name $Name -Fast -DisableWildcardHandling) -Property 'Name' -Name $Name)) {
+            if (@(Get-CMPackageDeployment -PackageId $old.PackageID -CollectionId $CollectionId).Count -gt 0) {
+                $found += ('package ''{0}'' ({1}, the package route)' -f $Name, $old.PackageID)
+            }
+        }
+        if (@(Get-CMApplicationDeployment -Name $Name -CollectionId $CollectionId -DisableWildcardHandling).Count -gt 0) {
+            $found += ('application ''{0}'' (the package route)' -f $Name)
+        }
+    }
+    $atp = @()
+    if (Test-AtpPolicyCmdlets) {
+        $atp = @(Get-CMAdvancedThreatProtectionPolicy -Fast)
+    }
+    foreach ($policy in $atp) {
+        $policyName = [string] $policy.LocalizedDisplayName
+        $other = ($Route -eq 'package') -and [string]::Equals($policyName, $Name, [StringComparison]::OrdinalIgnoreCase)
+        if ($other -or $policyName.StartsWith($OffboardingPolicyPrefix, [StringComparison]::OrdinalIgnoreCase)) {
+            if (@(Get-CMConfigurationPolicyDeployment -InputObject $policy -CollectionId $CollectionId -Fast).Count -gt 0) {
+                $found += ('Defender for Endpoint policy ''{0}''' -f $policyName)
+            }
+        }
+    }
+    foreach ($prefix in $OffboardingPackagePrefixes) {
+        foreach ($off in @(Get-CMPackage -Name ($prefix + '*') -Fast)) {
+            if (@(Get-CMPackageDeployment -PackageId $off.PackageID -CollectionId $CollectionId).Count -gt 0) {
+                $found += ('offboarding package ''{0}'' ({1})' -f $off.Name, $off.PackageID)
+            }
+        }
+    }
+    return ($found -join '; ')
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -670,6 +727,9 @@ try {
             elseif ($CreateApplication) {
                 Add-Result -Kind 'Deployment' -Name $label -Outcome 'not deployed' -Detail 'the Application is deployed instead (-CreateApplication)'
             }
+            elseif ($null -ne $coll -and ($conflict = Get-RouteConflict -Route 'package' -Name $p.Name -CollectionId $coll.CollectionID)) {
+                Stop-Setup -Step $step -Object $object -Reason ('Also deployed to this collection: {0}.' -f $conflict) -Fix 'One way onboards a server, and nothing offboards it meanwhile: delete the deployments named (Monitoring > Deployments), or deploy to another collection, then run again.'
+            }
             elseif ($null -eq $pkg -or $null -eq $coll) {
                 Add-Result -Kind 'Deployment' -Name $label -Outcome (Get-SkippedOutcome -Planned 'created') -Detail 'Required, rerun if the previous attempt failed, daily'
             }
@@ -760,6 +820,22 @@ try {
                 }
                 else {
                     Add-Result -Kind 'Setting' -Name $label -Outcome (Get-SkippedOutcome -Planned 'updated') -Detail ('discovery script ' + $s.File)
+                }
+            }
+
+            # mdegen's settings this release's item no longer has would keep reporting (a target that
+            # moved to the policy route, or whose passive mode is no longer set): the script never
+            # deletes, so it stops and names them.
+            if ($null -ne $ci) {
+                $current = Get-CMConfigurationItem -Id $ci.CI_ID
+                foreach ($known in $SettingNames) {
+                    if (@($c.Settings | Where-Object { $_.Name -eq $known }).Count -gt 0) {
+                        continue
+                    }
+                    if (@(Get-CMComplianceSetting -InputObject $current -SettingName $known -ErrorAction SilentlyContinue).Count -gt 0) {
+                        $object = 'setting ''{0}'' of configuration item ''{1}''' -f $known, $c.CiName
+                        Stop-Setup -Step $step -Object $object -Reason 'The configuration item holds this setting from an earlier release; this release does not check it, and it would keep reporting.' -Fix 'Delete the setting (the configuration item''s Properties > Compliance Settings > Delete), then run again.'
+                    }
                 }
             }
 
@@ -923,27 +999,13 @@ try {
                 elseif (-not $Deploy) {
                     Add-Result -Kind 'Policy deploy' -Name $label -Outcome 'not deployed' -Detail 'run again with -Deploy to deploy'
                 }
+                elseif ($null -ne $coll -and ($conflict = Get-RouteConflict -Route 'policy' -Name $p.Name -CollectionId $coll.CollectionID)) {
+                    Stop-Setup -Step $step -Object $object -Reason ('Also deployed to this collection: {0}.' -f $conflict) -Fix 'One way onboards a server, and nothing offboards it meanwhile: delete the deployments named (Monitoring > Deployments), or deploy to another collection, then run again.'
+                }
                 elseif ($null -eq $policy -or $null -eq $coll) {
                     Add-Result -Kind 'Policy deploy' -Name $label -Outcome (Get-SkippedOutcome -Planned 'created')
                 }
                 else {
-                    foreach ($other in $Policies) {
-                        if ($other.Role -ne 'offboarding') {
-                            continue
-                        }
-                        $offPolicies = Select-Named -Items @(Get-CMAdvancedThreatProtectionPolicy -Name $other.Name) -Property 'LocalizedDisplayName' -Name $other.Name
-                        foreach ($off in $offPolicies) {
-                            if (@(Get-CMConfigurationPolicyDeployment -InputObject $off -CollectionId $coll.CollectionID -Fast).Count -gt 0) {
-                                Stop-Setup -Step $step -Object $object -Reason ('The offboarding policy ''{0}'' is deployed to this collection.' -f $other.Name) -Fix 'Delete that deployment first (Monitoring > Deployments): a server that gets both policies is offboarded and onboarded in turn. Then run again.'
-                            }
-                        }
-                    }
-                    $oldPackages = Select-Named -Items @(Get-CMPackage -Name $p.Name -Fast -DisableWildcardHandling) -Property 'Name' -Name $p.Name
-                    foreach ($old in $oldPackages) {
-                        if (@(Get-CMPackageDeployment -PackageId $old.PackageID -CollectionId $coll.CollectionID).Count -gt 0) {
-                            Stop-Setup -Step $step -Object $object -Reason ('The package ''{0}'' ({1}, the package route) is deployed to this collection.' -f $p.Name, $old.PackageID) -Fix 'One route onboards a server: delete the package''s deployment (Monitoring > Deployments) before the policy is deployed, then run again.'
-                        }
-                    }
                     if ($PSCmdlet.ShouldProcess($object, 'Deploy')) {
                         Invoke-Checked -Fix 'Check that you may deploy to this collection, then run again; or deploy the policy by hand (select it > Deploy).' -Operation {
                             $null = New-CMConfigurationPolicyDeployment -CommonProfile $policy -CollectionId $coll.CollectionID -Confirm:$false
@@ -1064,6 +1126,9 @@ try {
                 }
                 elseif (-not $Deploy) {
                     Add-Result -Kind 'Deployment' -Name $label -Outcome 'not deployed' -Detail 'run again with -Deploy to deploy'
+                }
+                elseif ($null -ne $coll -and ($conflict = Get-RouteConflict -Route 'package' -Name $p.Name -CollectionId $coll.CollectionID)) {
+                    Stop-Setup -Step $step -Object $object -Reason ('Also deployed to this collection: {0}.' -f $conflict) -Fix 'One way onboards a server, and nothing offboards it meanwhile: delete the deployments named (Monitoring > Deployments), or deploy to another collection, then run again.'
                 }
                 elseif ($null -eq $app -or $null -eq $coll) {
                     Add-Result -Kind 'Deployment' -Name $label -Outcome (Get-SkippedOutcome -Planned 'created') -Detail 'Required install, hidden'
