@@ -22,7 +22,8 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
 
-from generator import releases, targeting
+from generator import cm_route, releases, targeting
+from generator.errors import ConfigError
 from generator.formats.csv_table import visible
 from generator.inventory import UNSUPPORTED_BUILDS, Computer, Inventory
 
@@ -58,7 +59,7 @@ class PlanRow:
     computer: Computer
     release: str                    # "Windows Server 2019" ('' when not known)
     target: str                     # the target or VDI pool ('' when not covered)
-    route: str                      # "GPO or SCCM", "VDI (golden image)" ...
+    route: str                      # "GPO or SCCM package", "GPO or SCCM policy", "VDI (golden image)" ...
     agent: str                      # defenderdt, unified, mma, '' (none needed)
     payload: str
     covered: bool
@@ -153,7 +154,13 @@ def plan(project, inventory: Inventory, *, inventory_name: str, inactive_days: i
             notes.append(f"{ahead} logon date(s) lie more than a year after most others (a clock ahead?) and "
                          f"were not used for the plan's date, {as_of.isoformat()}")
     routes = tuple(r for r, present in (("GPO", project.config.share is not None), ("SCCM", True)) if present)
-    route_text = " or ".join(routes)
+    try:
+        cm_routes = {name: f"SCCM {c.route}" for name, c in cm_route.routes(project).items()}
+    except ConfigError as exc:
+        cm_routes = {}
+        notes.append(f"the SCCM kit refuses this config's routes ({exc}); the plan says SCCM without the route")
+    route_text = {t.name: " or ".join(cm_routes.get(t.name, r) if r == "SCCM" else r for r in routes)
+                  for t in project.targets}
     pools = list(project.config.vdi.pools) if project.config.vdi else []
     if inventory.kind == "ConfigMgr" and any(p.ou for p in pools):
         notes.append("a ConfigMgr export holds no OU, so no computer is recognised as a VDI pool's: plan with "
@@ -203,7 +210,7 @@ def plan(project, inventory: Inventory, *, inventory_name: str, inactive_days: i
         if hits:
             kind, x = hits[0]
             if kind == "target":
-                rows.append(PlanRow(c, release, x.name, route_text, x.agent or "", PAYLOADS[x.agent], True, "", "",
+                rows.append(PlanRow(c, release, x.name, route_text[x.name], x.agent or "", PAYLOADS[x.agent], True, "", "",
                                     matched))
             else:
                 route = "VDI (domain GPO)" if x.domain_gpo else "VDI (golden image)"

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 from generator import agents, cli, kits, project
-from generator.builders import sccm
+from generator import cm_route
 from generator.errors import ConfigError
 
 NOW = dt.datetime(2026, 12, 2, tzinfo=dt.timezone.utc)
@@ -30,7 +30,7 @@ def _edit(config, *pairs):
 
 def _routes(config) -> dict[str, tuple[str, str]]:
     p = project.load(config, packages=kits.SCCM.packages, now=NOW, purpose="SCCM onboarding")
-    return {name: (c.route, c.reason) for name, c in sccm.routes(p).items()}
+    return {name: (c.route, c.reason) for name, c in cm_route.routes(p).items()}
 
 
 def test_auto_takes_the_policy_where_it_does_the_whole_job(example):
@@ -106,4 +106,18 @@ def test_route_of_refuses_a_policy_for_an_agent_it_does_not_install(example):
           ("    agent: unified\n", "    agent: unified\n    sccm_route: package\n"))
     p = project.load(example, packages=kits.SCCM.packages, now=NOW, purpose="SCCM onboarding")
     with pytest.raises(ConfigError, match=r"does not onboard target 'Server 2008 R2'.*set sccm_route: package"):
-        sccm.routes(p)
+        cm_route.routes(p)
+
+
+def test_the_plan_names_each_target_s_sccm_route(example, tmp_path, capsys):
+    out = tmp_path / "plan"
+    capsys.readouterr()
+    assert cli.main(["plan", "-c", str(example), "--inventory", str(example.parent / "inventory.csv"), "-o", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "Servers: GPO or SCCM policy" in text and "Server 2008 R2: GPO or SCCM package" in text
+    # Routes the SCCM kit would refuse: the plan still plans, says SCCM alone and names the reason.
+    _edit(example, ("version: 1\n", "version: 1\nsccm:\n  route: policy\n"))
+    assert cli.main(["plan", "-c", str(example), "--inventory", str(example.parent / "inventory.csv"), "-o",
+                     str(tmp_path / "plan2")]) == 0
+    text = capsys.readouterr().out
+    assert "Servers: GPO or SCCM\n" in text and "the SCCM kit refuses this config's routes" in text

@@ -216,9 +216,9 @@ def test_disabled_inactive_and_two_routes(tmp_path):
         ("A", "disabled"), ("B", "inactive"), ("C", "inactive"), ("D", "two-routes"), ("E", "Pool"), ("F", "Servers")]
     assert result.as_of == dt.date(2026, 1, 15)
     assert "target 'Servers' and pool 'Pool'" in result.rows[3].reason
-    assert result.rows[5].route == "GPO or SCCM"
+    assert result.rows[5].route == "GPO or SCCM package"
     assert fleet_plan.plan(_project([{"name": "Servers"}], share=False), inventory,
-                           inventory_name="x").rows[5].route == "SCCM"
+                           inventory_name="x").rows[5].route == "SCCM package"
     old = read_inventory(_write_ad(tmp_path / "old.csv", [_ad_row("G", "Windows Server 2016 Standard", "10.0 (14393)")]))
     assert fleet_plan.plan(p, old, inventory_name="x").rows[0].reason_code == "no-agent-target"
     later = fleet_plan.plan(p, inventory, inventory_name="x", as_of=dt.date(2026, 9, 1))

@@ -20,7 +20,7 @@ Layout under <output>/offboard/:
 
 from __future__ import annotations
 
-from generator import payloads, releases, verification
+from generator import cm_route, payloads, releases, verification
 from generator.artifacts import OutputFile
 from generator.builders.agent_advice import DEFENDERDT
 from generator.builders.launcher import launcher_file
@@ -107,12 +107,25 @@ def _verify_rows(project: Project) -> list[dict[str, str]]:
     return verification.rows(project, expect="Offboarded")
 
 
+def _sccm_policy_targets(project: Project) -> list[str]:
+    """The targets the SCCM kit onboards with a Defender for Endpoint policy, where the config gives
+    the ConfigMgr offboarding file too (the SCCM kit's offboarding policy is then a way off for them)."""
+    if project.config.packages.configmgr_offboarding is None:
+        return []
+    try:
+        chosen = cm_route.routes(project)
+    except ConfigError:                 # the SCCM kit refuses these routes and says why
+        return []
+    return [markdown_cell(t.name) for t in project.targets if chosen[t.name].route == cm_route.POLICY_ROUTE]
+
+
 def handoff(project: Project, files: list[OutputFile]) -> OutputFile:
     off = project.offboarding_payload
     defenderdt = next((f for f in files if f.path.endswith(".offboarding")), None)
     blob = getattr(project.agent_files.get("defenderdt_offboarding"), "blob", None)
     return handoff_file(
         "offboard/HANDOFF.md.j2", project,
+        sccm_policy_targets=_sccm_policy_targets(project),
         portal=None if not _portal_needed(project) else {
             "folder": _portal_folder(project), "script": off.command, "expires": off.valid_until_text},
         targets=_route_rows(project),

@@ -14,8 +14,6 @@ Layout under <output>/sccm/:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from generator import agents, launch, payloads
 from generator import verification
 from generator.artifacts import OutputFile
@@ -40,9 +38,9 @@ from generator.handoff import checksum_rows, handoff_file
 from generator.payloads import Payload
 from generator.policy import describe, setting
 from generator.project import Project, ResolvedTarget, missing_ways_off, refuse_agent_targets
-from generator.config import policy_route_serves
+from generator.cm_route import PACKAGE_ROUTE, POLICY_DASHBOARD, POLICY_ROUTE, routes
 from generator.records import CmAtpPolicy, CmCompliance, CmPackage, CmProgram
-from generator.releases import MULTI_SESSION_SKU, joined
+from generator.releases import MULTI_SESSION_SKU
 from generator.targeting import cm_collection_for
 from generator.templating import markdown_cell
 
@@ -96,7 +94,6 @@ def setting_route(field: str) -> str:
     return _ROUTE.get(field, _ANTIMALWARE)
 
 
-PACKAGE_ROUTE, POLICY_ROUTE = "package", "policy"
 # What the Defender for Endpoint policy itself carries (New-CMAdvancedThreatProtectionPolicy).
 _POLICY_SETTINGS = ("sample_collection", "telemetry_latency")
 
@@ -114,66 +111,9 @@ def unapplied_settings(target: ResolvedTarget, route: str = PACKAGE_ROUTE) -> li
 # --- the route of each target ----------------------------------------------------------------
 
 CONSOLE_POLICY_PATH = "Assets and Compliance > Endpoint Protection > Microsoft Defender ATP Policies"
-POLICY_DASHBOARD = "Monitoring > Security > Microsoft Defender ATP"
 # The client setting that makes the policy onboard 2012 R2 and 2016 (ConfigMgr 2207 and later).
 UNIFIED_CLIENT_SETTING = ("Administration > Client Settings > Endpoint Protection > \"Microsoft Defender for Endpoint "
                           "client on Windows Server 2012 R2 and Windows Server 2016\" = MDE Client (recommended)")
-
-
-@dataclass(frozen=True)
-class RouteChoice:
-    route: str                      # PACKAGE_ROUTE | POLICY_ROUTE
-    reason: str                     # why, for the handoff
-
-
-def _chosen_route(project: Project, target: ResolvedTarget) -> tuple[str, str]:
-    """(configured route, the field that set it) of a target."""
-    own = project.config.targets[target.index].sccm_route if target.index is not None else None
-    if own is not None:
-        return own, f"{target.field}.sccm_route"
-    return project.config.sccm.route, "sccm.route"
-
-
-def route_of(project: Project, target: ResolvedTarget) -> RouteChoice:
-    """How the kit onboards ``target``: the configured route, or with ``auto`` the Defender for
-    Endpoint policy wherever it can do the whole job (what a current-branch site does in 2026), else
-    the package. The policy cannot set passive mode before onboarding, so a target with passive mode
-    on stays on the package, whose wrapper (or install.ps1 -Passive) sets it first. Raises
-    ConfigError, naming the field, for a policy route the target cannot take."""
-    chosen, field = _chosen_route(project, target)
-    serves = policy_route_serves([r.key for r in target.releases], target.agent)
-    blob = "configmgr_onboarding" in project.agent_files
-    passive = target.settings.passive_mode is True
-    what = f"{joined([r.name for r in target.releases])}" + (f" with the {target.agent} agent" if target.agent else "")
-    if chosen == PACKAGE_ROUTE:
-        return RouteChoice(PACKAGE_ROUTE, f"chosen in {field}")
-    if chosen == POLICY_ROUTE:
-        if not serves:
-            raise ConfigError(f"policy: the Defender for Endpoint policy does not onboard target {target.name!r} "
-                              f"({what}); set sccm_route: package for it", path=project.source, field=field)
-        if not blob:
-            raise ConfigError(f"is required by {field}: policy (the portal's \"Microsoft Endpoint Configuration Manager "
-                              "current branch and later\" package)", path=project.source,
-                              field="packages.configmgr_onboarding")
-        if passive:
-            raise ConfigError(f"policy: target {target.name!r} has passive mode on, and the Defender for Endpoint policy "
-                              "cannot set ForceDefenderPassiveMode before onboarding: use package for it (its wrapper "
-                              "sets passive mode first), or set passive_mode to false for it",
-                              path=project.source, field=field)
-        return RouteChoice(POLICY_ROUTE, f"chosen in {field}")
-    if not serves:
-        return RouteChoice(PACKAGE_ROUTE, f"the Defender for Endpoint policy does not onboard {what}")
-    if not blob:
-        return RouteChoice(PACKAGE_ROUTE, "packages.configmgr_onboarding is not given (the policy is made from it)")
-    if passive:
-        return RouteChoice(PACKAGE_ROUTE, "passive mode is on, and only the package sets it before onboarding")
-    return RouteChoice(POLICY_ROUTE, "the route of a current-branch site: no package to distribute, and the "
-                                     f"{POLICY_DASHBOARD} dashboard shows each server's state")
-
-
-def routes(project: Project) -> dict[str, RouteChoice]:
-    """Each target's route, by target name."""
-    return {t.name: route_of(project, t) for t in project.targets}
 
 
 def check(project: Project) -> list[str]:
