@@ -26,9 +26,11 @@
     Endpoint policy made from the portal's .onboarding file, with the target's sample sharing and
     telemetry reporting frequency, deployed to the target's collection with -Deploy; the script
     creates or updates the policy (Assets and Compliance > Endpoint Protection > Microsoft Defender
-    ATP Policies), the collection and the compliance baseline, and never deploys the policy to a
-    collection where the offboarding policy or the target's package is deployed. The site needs an
-    Endpoint Protection point, and your role the Endpoint Protection Manager permissions.
+    ATP Policies), the collection and the compliance baseline. Before it deploys a program, an
+    Application or a policy to a collection, it looks there for the target's other route and for
+    mdegen's offboarding packages and policies of any release, and stops when one is deployed. The
+    site needs an Endpoint Protection point, and your role the Endpoint Protection Manager
+    permissions.
     The offboarding policy is created only with -CreateOffboardingPolicy, and never deployed.
 
     For each package of the kit it:

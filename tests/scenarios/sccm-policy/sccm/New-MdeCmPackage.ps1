@@ -25,11 +25,14 @@
     Endpoint policy made from the portal's .onboarding file, with the target's sample sharing and
     telemetry reporting frequency, deployed to the target's collection with -Deploy; the script
     creates or updates the policy (Assets and Compliance > Endpoint Protection > Microsoft Defender
-    ATP Policies), the collection and the compliance baseline, and never deploys the policy to a
-    collection where the offboarding policy or the target's package is deployed. The site needs an
-    Endpoint Protection point, and your role the Endpoint Protection Manager permissions.
+    ATP Policies), the collection and the compliance baseline. Before it deploys a program, an
+    Application or a policy to a collection, it looks there for the target's other route and for
+    mdegen's offboarding packages and policies of any release, and stops when one is deployed. The
+    site needs an Endpoint Protection point, and your role the Endpoint Protection Manager
+    permissions.
     The offboarding policy is created only with -CreateOffboardingPolicy, and never deployed.
-    Nothing is ever deployed without -Deploy. 
+
+    Nothing is ever deployed without -Deploy.
 
     Every change goes through -WhatIf/-Confirm. A second run changes nothing and says so.
     Existing objects are found by name; a deployment that exists is left as it is. The script
@@ -53,12 +56,11 @@
     Limiting collection of the new device collections. Default: All Systems.
 
 .PARAMETER Deploy
-    Create the deployments (program or Application, Defender for Endpoint policies, and baselines). Without
+    Create the deployments (Defender for Endpoint policies, and baselines). Without
     it, objects are created, but nothing is deployed.
 
 .PARAMETER CreateApplication
-    Also create an Application with a script deployment type and a registry detection rule; with
-    -Deploy it is deployed instead of the program.
+    Not used: this kit has no package.
 
 .PARAMETER CreateOffboardingPolicy
     Also create the offboarding policy from the kit's .offboarding file (it expires). The script
