@@ -15,6 +15,9 @@ from generator.releases import joined
 
 PACKAGE_ROUTE, POLICY_ROUTE = "package", "policy"
 POLICY_DASHBOARD = "Monitoring > Security > Microsoft Defender ATP"
+# Why auto keeps a target on the package although the policy could onboard it: it would move to the
+# policy when its passive mode goes off.
+PASSIVE_REASON = "passive mode is on, and only the package sets it before onboarding"
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,7 @@ def route_of(project: Project, target: ResolvedTarget) -> RouteChoice:
     if not blob:
         return RouteChoice(PACKAGE_ROUTE, "packages.configmgr_onboarding is not given (the policy is made from it)")
     if passive:
-        return RouteChoice(PACKAGE_ROUTE, "passive mode is on, and only the package sets it before onboarding")
+        return RouteChoice(PACKAGE_ROUTE, PASSIVE_REASON)
     return RouteChoice(POLICY_ROUTE, "the route of a current-branch site: no package to distribute, and the "
                                      f"{POLICY_DASHBOARD} dashboard shows each server's state")
 

@@ -675,7 +675,9 @@ def test_the_offboarding_policy_is_created_only_when_asked_and_never_deployed(sc
         check = text.rindex("($conflict = Get-RouteConflict -Route ", 0, at)
         assert text[check:].startswith(f"($conflict = Get-RouteConflict -Route '{route}' -Name $p.Name "), deploy
         assert text.count("elseif (", check, at) <= 2, deploy       # the check is in the same if/elseif chain
-    assert text.count("Get-RouteConflict -Route ") == 3
+    assert text.count("Get-RouteConflict -Route '") == 3
+    # On a deployment that exists already, the same look only warns (a re-run changes nothing).
+    assert text.count("Write-RouteConflict -Route '") == 3
     assert "$OffboardingPackagePrefixes = @(\r\n    'MDE Offboarding until '\r\n    'MDE Offboard - '\r\n)" in text
     assert "$OffboardingPolicyPrefix = 'MDE Offboarding policy until '" in text
     assert "Get-CMPackage -Name ($prefix + '*') -Fast" in text

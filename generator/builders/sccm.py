@@ -38,7 +38,7 @@ from generator.handoff import checksum_rows, handoff_file
 from generator.payloads import Payload
 from generator.policy import describe, setting
 from generator.project import Project, ResolvedTarget, missing_ways_off, refuse_agent_targets
-from generator.cm_route import PACKAGE_ROUTE, POLICY_DASHBOARD, POLICY_ROUTE, routes
+from generator.cm_route import PACKAGE_ROUTE, PASSIVE_REASON, POLICY_DASHBOARD, POLICY_ROUTE, routes
 from generator.records import CmAtpPolicy, CmCompliance, CmPackage, CmProgram
 from generator.releases import MULTI_SESSION_SKU
 from generator.targeting import cm_collection_for
@@ -426,7 +426,7 @@ def handoff(project: Project, packages: list[tuple[ResolvedTarget | None, CmPack
         policy_folder=POLICY_FOLDER,
         first_baseline=baselines[0],
         package_targets=bool(package_targets),
-        config_route_auto=project.config.sccm.route == "auto",
+        passive_would_move=[markdown_cell(t.name) for t in package_targets if chosen[t.name].reason == PASSIVE_REASON],
         packages=rows,
         any_wrapper=any(p.passive_mode is not None for _, p in packages),
         wrapper_name=WRAPPER_NAME,

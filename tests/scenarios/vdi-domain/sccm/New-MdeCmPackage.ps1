@@ -319,6 +319,27 @@ function Test-AtpPolicyCmdlets {
     return ($null -ne (Get-Command -Name 'Get-CMAdvancedThreatProtectionPolicy' -ErrorAction SilentlyContinue))
 }
 
+function Test-ApplicationDeployed {
+    # True when the Application of this name (the package route's -CreateApplication) is deployed to the collection.
+    param([string] $Name, [string] $CollectionId)
+    foreach ($app in (Select-Named -Items @(Get-CMApplication -Name $Name -DisableWildcardHandling) -Property 'LocalizedDisplayName' -Name $Name)) {
+        if (@(Get-CMApplicationDeployment -InputObject $app -CollectionId $CollectionId).Count -gt 0) {
+            return $true
+        }
+    }
+    return $false
+}
+
+function Write-RouteConflict {
+    # On a deployment that exists already: warns when something else of mdegen's that must not be
+    # there is deployed to the same collection too (Get-RouteConflict); the script changes nothing.
+    param([string] $Route, [string] $Name, $Collection)
+    $conflict = Get-RouteConflict -Route $Route -Name $Name -CollectionId $Collection.CollectionID
+    if ($conflict) {
+        Write-Warning ('Also deployed to collection ''{0}'': {1}. One way onboards a server, and nothing offboards it meanwhile: delete the deployments named (Monitoring > Deployments).' -f $Collection.Name, $conflict)
+    }
+}
+
 function Get-RouteConflict {
     # What else of mdegen's is deployed to the collection and must not be where the target's
     # onboarding by $Route is deployed: the other route of the same target (its package or
@@ -332,7 +353,7 @@ function Get-RouteConflict {
                 $found += ('package ''{0}'' ({1}, the package route)' -f $Name, $old.PackageID)
             }
         }
-        if (@(Get-CMApplicationDeployment -Name $Name -CollectionId $CollectionId -DisableWildcardHandling).Count -gt 0) {
+        if (Test-ApplicationDeployed -Name $Name -CollectionId $CollectionId) {
             $found += ('application ''{0}'' (the package route)' -f $Name)
         }
     }
@@ -720,12 +741,16 @@ try {
                 if ($CreateApplication -and $Deploy) {
                     Write-Warning ('The program is already deployed to ''{0}''; the Application is deployed there too. Delete one of the two deployments so that onboarding runs once.' -f $p.Collection.Name)
                 }
+                Write-RouteConflict -Route 'package' -Name $p.Name -Collection $coll
             }
             elseif (-not $Deploy) {
                 Add-Result -Kind 'Deployment' -Name $label -Outcome 'not deployed' -Detail 'run again with -Deploy to deploy'
             }
             elseif ($CreateApplication) {
                 Add-Result -Kind 'Deployment' -Name $label -Outcome 'not deployed' -Detail 'the Application is deployed instead (-CreateApplication)'
+            }
+            elseif ($null -ne $coll -and (Test-ApplicationDeployed -Name $p.Name -CollectionId $coll.CollectionID)) {
+                Add-Result -Kind 'Deployment' -Name $label -Outcome 'not deployed' -Detail 'the Application is deployed to this collection (an earlier -CreateApplication run): the program is not deployed beside it'
             }
             elseif ($null -ne $coll -and ($conflict = Get-RouteConflict -Route 'package' -Name $p.Name -CollectionId $coll.CollectionID)) {
                 Stop-Setup -Step $step -Object $object -Reason ('Also deployed to this collection: {0}.' -f $conflict) -Fix 'One way onboards a server, and nothing offboards it meanwhile: delete the deployments named (Monitoring > Deployments), or deploy to another collection, then run again.'
@@ -995,6 +1020,7 @@ try {
                 }
                 if ($existing.Count -gt 0) {
                     Add-Result -Kind 'Policy deploy' -Name $label -Outcome 'unchanged' -Detail 'exists; left as it is'
+                    Write-RouteConflict -Route 'policy' -Name $p.Name -Collection $coll
                 }
                 elseif (-not $Deploy) {
                     Add-Result -Kind 'Policy deploy' -Name $label -Outcome 'not deployed' -Detail 'run again with -Deploy to deploy'
@@ -1123,6 +1149,7 @@ try {
                 }
                 if ($existing.Count -gt 0) {
                     Add-Result -Kind 'Deployment' -Name $label -Outcome 'unchanged' -Detail 'exists; left as it is'
+                    Write-RouteConflict -Route 'package' -Name $p.Name -Collection $coll
                 }
                 elseif (-not $Deploy) {
                     Add-Result -Kind 'Deployment' -Name $label -Outcome 'not deployed' -Detail 'run again with -Deploy to deploy'
