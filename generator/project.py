@@ -301,7 +301,10 @@ def read_agent_files(config: Config, source: str = "<config>", extra: dict | Non
         except PackageError as exc:
             raise PackageError(f"{where}: {exc}") from None
     for i, target in enumerate(config.targets or ()):
-        for field in AGENT_NEEDS.get(target.agent, ()):
+        # A unified-agent target may be onboarded by the SCCM kit's policy, which needs none of the
+        # agent's files (the ConfigMgr client installs the agent): each kit that deploys them
+        # refuses the config without them (refuse_agent_targets).
+        for field in () if target.agent == releases.UNIFIED else AGENT_NEEDS.get(target.agent, ()):
             if field not in found:
                 raise ConfigError(f"is required for target {target.name!r} (agent: {target.agent})",
                                   path=source, field=f"packages.{field}")

@@ -121,3 +121,20 @@ def test_the_plan_names_each_target_s_sccm_route(example, tmp_path, capsys):
                      str(tmp_path / "plan2")]) == 0
     text = capsys.readouterr().out
     assert "Servers: GPO or SCCM\n" in text and "the SCCM kit refuses this config's routes" in text
+
+
+def test_a_policy_route_needs_none_of_the_unified_agent_s_files(tmp_path, capsys):
+    import scenarios
+
+    config = scenarios.materialise(scenarios.ROOT / "sccm-policy", tmp_path / "site")
+    _edit(config, ("  unified_msi: packages/md4ws.msi\n", ""), ("  unified_script: packages/install.ps1\n", ""))
+    assert cli.main(["sccm-package", "-c", str(config), "-o", str(tmp_path / "out")]) == 0
+    assert (tmp_path / "out" / "sccm" / "policy" / "WindowsDefenderATP.onboarding").is_file()
+    # The kits that deploy the agent still refuse, naming the file.
+    capsys.readouterr()
+    assert cli.main(["gpo", "-c", str(config), "-o", str(tmp_path / "gpo")]) == 2
+    assert "packages.unified_msi: is required for target 'Server 2012 R2 and 2016' (agent: unified)" in capsys.readouterr().err
+    # So does the SCCM kit once the target is on the package route.
+    _edit(config, ("  route: policy\n", "  route: package\n"))
+    assert cli.main(["sccm-package", "-c", str(config), "-o", str(tmp_path / "out2")]) == 2
+    assert "packages.unified_msi: is required" in capsys.readouterr().err

@@ -217,9 +217,11 @@ def test_agent_targets_without_their_files_or_workspace_name_the_missing_field(t
     unified = GOOD + "targets:\n  - {name: Old, os: [2016], agent: unified}\n"
     for kit in (kits.GPO, kits.SCCM):
         for text, field in ((mma, "downlevel.workspace_id"), (unified, "packages.unified_msi")):
+            # Refused where the config is read (mma) or by the kit that deploys the agent (unified: the
+            # SCCM kit's policy route needs none of its files).
             with pytest.raises(ConfigError) as info:
-                scenarios.project_of(config.loads(text, source="mdegen.yaml", base_dir=tmp_path), kit,
-                                     today=dt.date(2026, 11, 28))
+                kit.check(scenarios.project_of(config.loads(text, source="mdegen.yaml", base_dir=tmp_path), kit,
+                                               today=dt.date(2026, 11, 28)))
             assert info.value.field == field and "'Old' (agent: " in info.value.reason
 
 
