@@ -105,3 +105,18 @@ def test_task_arguments_follow_windows_command_line_rules():
     assert verification.argv_quoted("a b\\") == '"a b\\\\"'                  # the closing quote stays a quote
     with pytest.raises(ValueError, match="double quote"):
         verification.argv_quoted('say "hi"')
+
+
+def test_passive_mode_off_accepts_an_absent_policy_value():
+    """-PassiveMode off: 0 passes, and so does no value at all (the SCCM kit's Defender for Endpoint
+    policy writes none, and an absent value forces nothing); 1 fails. The running mode is checked
+    apart, against 'Normal'."""
+    block = SCRIPT[SCRIPT.index("$passive = Get-Value -Key $Facts.PolicyKey"):SCRIPT.index("$event84 = ")]
+    branches = re.findall(r"(if|elseif) \((.*)\) \{\n(?:\s*#.*\n)*\s*Add-CheckResult -Id 'passive_policy' -Status '([a-z-]+)'", block)
+    assert [(cond, status) for _, cond, status in branches] == [
+        ("-not $expectedPassive", "not-applicable"),
+        ("[string] $passive -eq $expectedPassive", "pass"),
+        ("$expectedPassive -eq '0' -and $null -eq $passive", "pass"),
+    ]
+    assert block.rstrip().endswith("-Detail ('{0} is not {1}' -f $Facts.PassiveValue, $expectedPassive)\n}".rstrip())
+    assert "$expectedMode = @{ 'on' = 'Passive Mode'; 'off' = 'Normal'; 'unset' = '' }[$PassiveMode]" in SCRIPT

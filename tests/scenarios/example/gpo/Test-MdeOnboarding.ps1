@@ -24,7 +24,8 @@
 .PARAMETER OrgId
     The Defender organisation id the server must report to (from the onboarding package).
 .PARAMETER PassiveMode
-    on, off or unset: what the target configures for Defender Antivirus.
+    on, off or unset: what the target configures for Defender Antivirus. off accepts an absent
+    passive-mode policy value too (it forces nothing); the running mode is checked either way.
 .PARAMETER DeviceTag
     The device tag the target sets, if any.
 .PARAMETER Agent
@@ -335,6 +336,11 @@ if (-not $expectedPassive) {
 }
 elseif ([string] $passive -eq $expectedPassive) {
     Add-CheckResult -Id 'passive_policy' -Status 'pass' -Expected $expectedPassive -Observed ([string] $passive) -Detail ('{0} is {1}' -f $Facts.PassiveValue, $passive)
+}
+elseif ($expectedPassive -eq '0' -and $null -eq $passive) {
+    # Off: an absent value forces nothing either (the SCCM kit's Defender for Endpoint policy writes
+    # none); the running mode above says whether Defender Antivirus is active.
+    Add-CheckResult -Id 'passive_policy' -Status 'pass' -Expected $expectedPassive -Observed '' -Detail ('{0} is not set: nothing forces passive mode' -f $Facts.PassiveValue)
 }
 else {
     Add-CheckResult -Id 'passive_policy' -Status 'fail' -Expected $expectedPassive -Observed ([string] $passive) -Detail ('{0} is not {1}' -f $Facts.PassiveValue, $expectedPassive)
