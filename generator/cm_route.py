@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from generator.config import policy_route_serves
 from generator.errors import ConfigError
+from generator.policy import PASSIVE_MODE_VALUE
 from generator.project import Project, ResolvedTarget
 from generator.releases import joined
 
@@ -57,7 +58,7 @@ def route_of(project: Project, target: ResolvedTarget) -> RouteChoice:
                               field="packages.configmgr_onboarding")
         if passive:
             raise ConfigError(f"policy: target {target.name!r} has passive mode on, and the Defender for Endpoint policy "
-                              "cannot set ForceDefenderPassiveMode before onboarding: use package for it (its wrapper "
+                              f"cannot set {PASSIVE_MODE_VALUE} before onboarding: use package for it (its wrapper "
                               "sets passive mode first), or set passive_mode to false for it",
                               path=project.source, field=field)
         return RouteChoice(POLICY_ROUTE, f"chosen in {field}")

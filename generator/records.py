@@ -151,10 +151,8 @@ class CmAtpPolicy:
     description: str                 # what it is for; the script appends its fingerprint
     file_name: str                   # the .onboarding / .offboarding file in the kit's policy/ folder
     data: bytes
-    sample_sharing: Literal["All", "None"] | None = None           # None: the site's default
-    telemetry: Literal["Normal", "Expedited"] | None = None        # None: the site's default
+    sample_sharing: Literal["All", "None"] | None = None           # None only for offboarding
+    telemetry: Literal["Normal", "Expedited"] | None = None        # None only for offboarding
     collection: CmCollection | None = None
     compliance: CmCompliance | None = None
-    # 2012 R2 / 2016: the client setting that must pick the unified agent for the policy to onboard them
-    client_setting: str | None = None
     notes: tuple[str, ...] = field(default=())

@@ -23,6 +23,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 
+from generator.builders.cm_script import PACKAGES_FOLDER, POLICY_FOLDER
 from generator.builders.cm_script import SCRIPT_NAME as CM_SCRIPT
 from generator.builders.import_script import SCRIPT_NAME as IMPORT_SCRIPT
 from generator.errors import MdegenError, OutputError
@@ -288,7 +289,7 @@ def _sccm_objects(folder: Path, files: dict[str, str], records: list[dict]):
 
     by_folder = {r.get("Folder"): r for r in records if isinstance(r, dict)}
     folders = sorted({PurePosixPath(p).parts[1] for p in files
-                      if PurePosixPath(p).parts[0] == "packages" and len(PurePosixPath(p).parts) > 2})
+                      if PurePosixPath(p).parts[0] == PACKAGES_FOLDER and len(PurePosixPath(p).parts) > 2})
     for package in folders:
         prefix = f"packages/{package}/"
         record = by_folder.get(package, {})
@@ -317,8 +318,6 @@ def _sccm_objects(folder: Path, files: dict[str, str], records: list[dict]):
 def _sccm_policies(files: dict[str, str], records: list[dict]):
     """The kit's Defender for Endpoint policies (the policy route), from the script's data section:
     the file each is made from (its hash in the kit), its settings, and its collection and baseline."""
-    from generator.builders.cm_script import POLICY_FOLDER
-
     for record in (r for r in records if isinstance(r, dict)):
         obj = _Object("Defender for Endpoint policy", str(record.get("Name", "")), record.get("TargetName"))
         path = f"{POLICY_FOLDER}/{record.get('File', '')}"
@@ -379,7 +378,7 @@ def _read_kit(folder: Path, kit: str, target_stems: dict[str, str]) -> _Kit:
         data = _script_data(folder, CM_SCRIPT, files)
         objects += _sccm_objects(folder, files, data.get("Packages") or [])
         objects += _sccm_policies(files, data.get("Policies") or [])
-        apart |= {"packages", "policy"}
+        apart |= {PACKAGES_FOLDER, POLICY_FOLDER}
     per_target = kit in ("downlevel", "offboard")      # the kits with one folder per target
     for top in sorted({PurePosixPath(p).parts[0] for p in files if len(PurePosixPath(p).parts) > 1} - apart):
         obj = _Object("folder", f"{top}/", target_stems.get(top) if per_target else None)

@@ -100,7 +100,6 @@ POLICIES = [
         compliance=CmCompliance(
             ci_name="MDE onboarding state DCs & 'x'", baseline_name="MDE baseline DCs \u2019$y\u2019 100%",
             description="Monitors OnboardingState = 1 on DCs; `n $env:X <b> \"q\"", settings=discovery_settings(None)),
-        client_setting=None,
         notes=("Policy note: check 'client settings' & $env:X `n 100% <b>",),
     ),
     CmAtpPolicy(

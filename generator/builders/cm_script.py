@@ -308,11 +308,12 @@ def _package_record(p: CmPackage, where: str, texts: dict[str, tuple[str, str]])
     }
 
 
-def policy_fingerprint(p: CmAtpPolicy) -> str:
+def policy_fingerprint(p: CmAtpPolicy, digest: str | None = None) -> str:
     """What New-MdeCmPackage.ps1 appends to a policy's description, so that a second run tells a
-    current policy (same file, same settings) from one to update: the settings and the file's hash."""
+    current policy (same file, same settings) from one to update: the settings and the file's hash
+    (``digest``, when the caller has it already)."""
     settings = "" if p.sample_sharing is None else f"sample sharing {p.sample_sharing}, reporting {p.telemetry}, "
-    return f"[{settings}file SHA-256 {_sha256(p.data)[:16]}]"
+    return f"[{settings}file SHA-256 {(digest or _sha256(p.data))[:16]}]"
 
 
 def _policy_record(p: CmAtpPolicy, where: str, texts: dict[str, tuple[str, str]]) -> dict[str, object]:
@@ -333,7 +334,8 @@ def _policy_record(p: CmAtpPolicy, where: str, texts: dict[str, tuple[str, str]]
         if (value is None) != (p.role == "offboarding") or (value is not None and value not in allowed):
             raise ValueError(f"{where}.{key}: {value!r} is not one of {', '.join(allowed)}"
                              + (" (an offboarding policy has none)" if p.role == "offboarding" else ""))
-    description = f"{_check(p.description, f'{where}.description')} {policy_fingerprint(p)}".lstrip()
+    digest = _sha256(p.data)
+    description = f"{_check(p.description, f'{where}.description')} {policy_fingerprint(p, digest)}".lstrip()
     return {
         "route": "policy",
         "role": p.role,
@@ -341,7 +343,7 @@ def _policy_record(p: CmAtpPolicy, where: str, texts: dict[str, tuple[str, str]]
         "name": _check(p.name, f"{where}.name", max_len=_MAX_POLICY_NAME, required=True),
         "description": _check(description, f"{where}.description", max_len=_MAX_POLICY_DESCRIPTION),
         "file": p.file_name,
-        "sha256": _sha256(p.data),
+        "sha256": digest,
         "sample_sharing": p.sample_sharing,
         "telemetry": p.telemetry,
         "notes": [_check(n, f"{where}.notes[{i}]") for i, n in enumerate(p.notes)],
@@ -401,9 +403,10 @@ def render_cm_script(packages: list[CmPackage], policies: list[CmAtpPolicy] = ()
     records = [_package_record(p, f"packages[{i}]", texts) for i, p in enumerate(packages)]
     policy_records = [_policy_record(p, f"policies[{i}]", texts) for i, p in enumerate(policies)]
     labelled = [(f"packages[{i}]", r) for i, r in enumerate(records)]
-    both = labelled + [(f"policies[{i}]", r) for i, r in enumerate(policy_records)]
+    labelled_policies = [(f"policies[{i}]", r) for i, r in enumerate(policy_records)]
+    both = labelled + labelled_policies
     _unique(labelled, lambda r: r["name"], "package name")
-    _unique(both[len(labelled):], lambda r: r["name"], "policy name")
+    _unique(labelled_policies, lambda r: r["name"], "policy name")
     _unique(both, lambda r: r["collection"] and r["collection"]["name"], "collection name")
     _unique(both, lambda r: r["compliance"] and r["compliance"]["ci_name"], "configuration item name")
     _unique(both, lambda r: r["compliance"] and r["compliance"]["baseline_name"], "baseline name")
@@ -412,6 +415,7 @@ def render_cm_script(packages: list[CmPackage], policies: list[CmAtpPolicy] = ()
         "release": _check(release, "release"),
         "packages": records,
         "policies": policy_records,
+        "offboarding_policy": any(r["role"] == "offboarding" for r in policy_records),
         "start_command": plain(START_COMMAND),
         "policy_folder": plain(POLICY_FOLDER),
         "setting_names": [ONBOARDING_SETTING, PASSIVE_SETTING],

@@ -38,7 +38,7 @@ from generator.handoff import checksum_rows, handoff_file
 from generator.payloads import Payload
 from generator.policy import describe, setting
 from generator.project import Project, ResolvedTarget, missing_ways_off, refuse_agent_targets
-from generator.cm_route import PACKAGE_ROUTE, PASSIVE_REASON, POLICY_DASHBOARD, POLICY_ROUTE, routes
+from generator.cm_route import PACKAGE_ROUTE, PASSIVE_REASON, POLICY_DASHBOARD, POLICY_ROUTE, RouteChoice, routes
 from generator.records import CmAtpPolicy, CmCompliance, CmPackage, CmProgram
 from generator.releases import MULTI_SESSION_SKU
 from generator.targeting import cm_collection_for
@@ -102,8 +102,8 @@ def unapplied_settings(target: ResolvedTarget, route: str = PACKAGE_ROUTE) -> li
     """The target's configured settings this kit does not put on servers. On the package route all
     but passive mode, which the wrapper sets because onboarding depends on it; on the policy route
     all but sample sharing and the reporting frequency, which the policy carries (passive mode is
-    never on there, see ``route_of``, but off is not written either). The rest are Group Policy values; a ConfigMgr site sets
-    them with the GPO kit's registry.pol or its own antimalware policies."""
+    never on there, see ``route_of``, but off is not written either). The rest are Group Policy
+    values; a ConfigMgr site sets them with the GPO kit's registry.pol or its own antimalware policies."""
     applied = set(_POLICY_SETTINGS) if route == POLICY_ROUTE else {_PASSIVE_MODE.field}
     return [s.field for s, _ in describe(target.settings) if s.field not in applied]
 
@@ -293,10 +293,9 @@ def agent_offboarding_packages(project: Project) -> list[tuple[ResolvedTarget, C
     return out
 
 
-def cm_packages(project: Project) -> list[tuple[ResolvedTarget | None, CmPackage]]:
+def cm_packages(project: Project, chosen: dict[str, RouteChoice]) -> list[tuple[ResolvedTarget | None, CmPackage]]:
     """Each package of the kit with the target it onboards (None for the offboarding package): the
-    targets on the package route."""
-    chosen = routes(project)
+    targets on the package route (``chosen``: ``cm_route.routes``)."""
     packages: list[tuple[ResolvedTarget | None, CmPackage]] = [
         (t, onboarding_package(project, t)) for t in project.targets if chosen[t.name].route == PACKAGE_ROUTE]
     off = offboarding_package(project)
@@ -317,11 +316,9 @@ def onboarding_policy(project: Project, target: ResolvedTarget) -> CmAtpPolicy:
     blob = project.agent_files["configmgr_onboarding"]
     name = onboarding_package_name(target.name)
     notes = ()
-    client_setting = None
-    if target.agent is not None:
-        client_setting = UNIFIED_CLIENT_SETTING
+    if target.agent is not None:                    # 2012 R2 / 2016: the ConfigMgr client installs the agent
         notes = (f"{target.servers_short} onboard through this policy only where the client settings deployed to them "
-                 f"have {client_setting}; no cmdlet reads or sets it, so check it in the console",)
+                 f"have {UNIFIED_CLIENT_SETTING}; no cmdlet reads or sets it, so check it in the console",)
     return CmAtpPolicy(
         role="onboarding",
         target_name=target.name,
@@ -339,16 +336,15 @@ def onboarding_policy(project: Project, target: ResolvedTarget) -> CmAtpPolicy:
                         "Non-remediating. mdegen",
             settings=discovery_settings(None),
         ),
-        client_setting=client_setting,
         notes=notes,
     )
 
 
-def offboarding_policy(project: Project) -> CmAtpPolicy | None:
+def offboarding_policy(project: Project, chosen: dict[str, RouteChoice]) -> CmAtpPolicy | None:
     """The offboarding policy from the portal's .offboarding file, where one is configured and a
     target is on the policy route: created only when the admin asks, never deployed by the script."""
     blob = project.agent_files.get("configmgr_offboarding")
-    if blob is None or all(c.route == PACKAGE_ROUTE for c in routes(project).values()):
+    if blob is None or all(c.route == PACKAGE_ROUTE for c in chosen.values()):
         return None
     until = blob.blob.expiration if blob.blob is not None else None
     date = f"{until:%Y-%m-%d}" if until else "unknown"
@@ -362,12 +358,11 @@ def offboarding_policy(project: Project) -> CmAtpPolicy | None:
     )
 
 
-def cm_policies(project: Project) -> list[tuple[ResolvedTarget | None, CmAtpPolicy]]:
+def cm_policies(project: Project, chosen: dict[str, RouteChoice]) -> list[tuple[ResolvedTarget | None, CmAtpPolicy]]:
     """Each Defender for Endpoint policy of the kit with the target it onboards (None: offboarding)."""
-    chosen = routes(project)
     policies: list[tuple[ResolvedTarget | None, CmAtpPolicy]] = [
         (t, onboarding_policy(project, t)) for t in project.targets if chosen[t.name].route == POLICY_ROUTE]
-    off = offboarding_policy(project)
+    off = offboarding_policy(project, chosen)
     return policies + ([(None, off)] if off else [])
 
 
@@ -378,7 +373,7 @@ def _package_files(p: CmPackage) -> list[OutputFile]:
     return files
 
 
-def handoff(project: Project, packages: list[tuple[ResolvedTarget | None, CmPackage]],
+def handoff(project: Project, chosen: dict[str, RouteChoice], packages: list[tuple[ResolvedTarget | None, CmPackage]],
             files: list[OutputFile], agent_offs: list[tuple[ResolvedTarget, CmPackage]] = (),
             policies: list[tuple[ResolvedTarget | None, CmAtpPolicy]] = ()) -> OutputFile:
     rows = []
@@ -393,7 +388,6 @@ def handoff(project: Project, packages: list[tuple[ResolvedTarget | None, CmPack
             "baseline": markdown_cell(p.compliance.baseline_name) if p.compliance else "",
         })
     off = next((p for t, p in packages if t is None), None)
-    chosen = routes(project)
     package_targets = [t for t in project.targets if chosen[t.name].route == PACKAGE_ROUTE]
     tables = {}
     for t in package_targets:
@@ -402,13 +396,12 @@ def handoff(project: Project, packages: list[tuple[ResolvedTarget | None, CmPack
     policy_rows = [{
         "name": markdown_cell(p.name),
         "servers": markdown_cell(t.servers_short),
-        "file": p.file_name,
         "sample_sharing": p.sample_sharing,
         "telemetry": p.telemetry,
         "collection": markdown_cell(p.collection.name),
         "query": p.collection.query,
         "baseline": markdown_cell(p.compliance.baseline_name),
-        "client_setting": p.client_setting is not None,
+        "client_setting": t.agent is not None,
         "passive_off": t.settings.passive_mode is False,
     } for t, p in policies if t is not None]
     off_policy = next((p for t, p in policies if t is None), None)
@@ -460,13 +453,14 @@ def handoff(project: Project, packages: list[tuple[ResolvedTarget | None, CmPack
 
 def build(project: Project) -> list[OutputFile]:
     """All files of the sccm kit, relative to <output>/sccm/ (the writer adds manifest and sums)."""
-    pairs = cm_packages(project)
+    chosen = routes(project)
+    pairs = cm_packages(project, chosen)
     agent_offs = agent_offboarding_packages(project)
     packages = [p for _, p in pairs] + [p for _, p in agent_offs]
     files: list[OutputFile] = []
     for p in packages:
         files += _package_files(p)
-    policy_pairs = cm_policies(project)
+    policy_pairs = cm_policies(project, chosen)
     policies = [p for _, p in policy_pairs]
     # One file per name: every onboarding policy is made from the same .onboarding file.
     files += [OutputFile(f"{POLICY_FOLDER}/{name}", data) for name, data in {p.file_name: p.data for p in policies}.items()]
@@ -475,4 +469,4 @@ def build(project: Project) -> list[OutputFile]:
     files += [OutputFile(name, data) for name, data in verification.kit_files()]
     files.append(OutputFile(SCRIPT_NAME, render_cm_script(packages, policies, organization=project.organization,
                                                           release=project.release_version)))
-    return files + [handoff(project, pairs, files, agent_offs, policy_pairs)]
+    return files + [handoff(project, chosen, pairs, files, agent_offs, policy_pairs)]
